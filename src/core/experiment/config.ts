@@ -1,0 +1,299 @@
+/**
+ * The resolved experiment configuration: one typed object per YAML section.
+ *
+ * Every ambiguity of the paper (spec §8) that concerns training is a key here, with the
+ * spec's default. The JSON Schema in `schemas/experiment.schema.json` documents the same
+ * keys for editors; `test/experiment.schema.test.ts` checks the two agree.
+ *
+ * This module is pure data: no tensors, no I/O, no `vscode`.
+ */
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type ObjectiveKind = 'ava-p' | 'ava-d' | 'bt' | 'pt' | 'sft' | 'dpo';
+
+/** Model architecture: GPT-style decoder + TQR heads (spec §3, §4). */
+export interface ModelConfig {
+  n_layer: number;
+  n_head: number;
+  d_model: number;
+  /** Maximum sequence length (positions), prompt + response. */
+  context: number;
+  dropout: number;
+  /** Load backbone + LM head from this checkpoint directory (a run's checkpoint or a converted folder). */
+  init_from: string | null;
+  /** spec §3 QHead: `pretrained` = LM head + ptq transform (§4); `fresh` = new Dense H→V. */
+  q_head: 'pretrained' | 'fresh';
+  /** spec §4 α, ptq temperature. */
+  alpha: number;
+  /** spec §8 #11. */
+  ptq_input: 'probs' | 'logits';
+  /** spec §8 #22. */
+  fresh_q_head_init_std: number;
+  /** spec §8 #13. */
+  sigma_param: 'exp' | 'softplus';
+  log_sigma_min: number;
+  log_sigma_max: number;
+  /** softplus(s) + eps. */
+  softplus_eps: number;
+  /** spec §8 #21. */
+  reward_head_arch: 'linear' | 'mlp';
+  /** Reward weights w_t of Eq. 11 (rwt). false ⇒ w ≡ 1. */
+  use_reward_weights: boolean;
+  /** spec §8 #5. */
+  reward_weight_source: 'dedicated_attention' | 'backbone_last_layer';
+  /** spec §8 #6. */
+  reward_weight_causal: boolean;
+  /** spec §8 #7. */
+  reward_weight_scale: 'sqrt_d' | 'none';
+  /** spec §8 #8 (d_a). */
+  pref_attn_dim: number;
+  /** spec §8 #9. */
+  reward_weight_scope: 'all_tokens' | 'response_tokens';
+  /** spec §8 #10. */
+  reward_weight_targets: 'q_mu_sigma' | 'mu_sigma' | 'mu';
+  /** spec §8 #31. */
+  reward_weight_grad: 'full' | 'stop';
+}
+
+/** Training objective and its coefficients (spec §2, §6). */
+export interface ObjectiveConfig {
+  kind: ObjectiveKind;
+  /** Boltzmann temperature β (spec §2). Not DPO's β: see `dpo_beta`. */
+  beta: number;
+  /** Discount γ in the TD error (Eq. 7). */
+  gamma: number;
+  /** TD weight λ. */
+  lambda: number;
+  /** spec §8 #18. */
+  kl_coef: number;
+  /** spec §8 #33. */
+  cer_coef: number;
+  /** spec §8 #34 (0 = "w/o neg"). */
+  neg_likelihood_coef: number;
+  use_kl: boolean;
+  use_td: boolean;
+  /** spec §8 #20. */
+  irl_ablation_keeps_cer: boolean;
+  /** spec §8 #14. */
+  irl_terms_on: 'chosen' | 'both';
+  /** spec §8 #15. */
+  cer_form: 'sigmoid' | 'log_sigmoid';
+  /** spec §8 #12. */
+  likelihood_form: 'auto' | 'boltzmann' | 'scaled_q';
+  /** spec §8 #1. */
+  loss_token_scope: 'response' | 'all';
+  /** spec §8 #2. */
+  terminal_handling: 'drop_last' | 'zero_next_q';
+  /** spec §8 #3. */
+  reduction: 'seq_sum_batch_mean' | 'token_mean' | 'seq_mean';
+  /** spec §8 #4. */
+  td_reward_alignment: 'state' | 'next_state';
+  /** spec §8 #19. */
+  td_stop_grad: 'none' | 'next_q' | 'both_q';
+  /** spec §8 #16. */
+  sequence_reward_mode: 'last' | 'weighted_sum' | 'mean';
+  /** spec §8 #17. */
+  sequence_reward_weighted: boolean;
+  /** DPO's KL strength (spec §6.3). */
+  dpo_beta: number;
+}
+
+/** Where the text comes from: a built-in task (generated from a seed) or JSONL files. */
+export interface DataConfig {
+  /** Built-in task name (`harmless`, `helpful`, `summary`), or null for files. */
+  task: string | null;
+  /** Options passed to the built-in task generator. */
+  task_options: {
+    n_train: number;
+    n_eval: number;
+    /** Label noise: flip probability (`flip`) or Bradley-Terry temperature (`bt`). */
+    noise: number;
+    noise_model: 'flip' | 'bt';
+    seed: number;
+  };
+  /** JSONL paths, relative to the experiment file. */
+  train: string | null;
+  eval: string | null;
+  /** `preference` rows have prompt/chosen/rejected; `demonstration` rows have prompt/response. */
+  format: 'preference' | 'demonstration';
+  fields: { prompt: string; response: string; chosen: string; rejected: string };
+  /** What to do with a malformed JSONL line. */
+  on_bad_line: 'fail' | 'skip';
+  /** What to do with a sequence longer than `model.context`. */
+  truncation: 'prompt_left' | 'skip' | 'fail';
+  /** For AVA-d/SFT on a preference file: train on the chosen halves (spec §7). */
+  demonstrations_from: 'chosen';
+}
+
+export interface TokenizerConfig {
+  /** `gpt2`: r50k BPE from `gpt-tokenizer`; `word`/`char`: built from the training data. */
+  kind: 'gpt2' | 'word' | 'char';
+  /** For gpt2: remap to the ids the training data uses (keeps tiny models fast). */
+  remap_to_data: boolean;
+  /** For word: lower-case before splitting. */
+  lowercase: boolean;
+}
+
+export interface TrainConfig {
+  steps: number;
+  batch_size: number;
+  lr: number;
+  weight_decay: number;
+  adam_beta1: number;
+  adam_beta2: number;
+  grad_clip: number;
+  warmup_steps: number;
+  /** LM warm-start steps (next-token loss on the training text) before the objective: makes ptq meaningful on from-scratch models. */
+  pretrain_steps: number;
+  log_every: number;
+  eval_every: number;
+  checkpoint_every: number;
+  /** Worker processes for data parallelism within one run (wasm uses one thread per process). */
+  workers: number;
+}
+
+export interface EvalConfig {
+  /** spec §8 #30. */
+  reward_accuracy_tie: 'incorrect' | 'half';
+  /** Evaluation pairs whose per-token rewards are dumped into the run directory. */
+  dump_token_rewards: number;
+  /** Max evaluation examples (0 = all). */
+  max_examples: number;
+}
+
+export interface EngineConfig {
+  backend: BackendChoice;
+}
+
+/** One fully-resolved run (one grid cell). */
+export interface RunConfig {
+  name: string;
+  /** Grid cell: the ablation variant name ('' when the experiment has none). */
+  variant: string;
+  seed: number;
+  engine: EngineConfig;
+  data: DataConfig;
+  tokenizer: TokenizerConfig;
+  model: ModelConfig;
+  objective: ObjectiveConfig;
+  train: TrainConfig;
+  eval: EvalConfig;
+}
+
+/** A deep-partial override, as written under `ablations:`. */
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** The experiment file: a base config plus a grid of ablations × seeds. */
+export interface ExperimentConfig extends Omit<RunConfig, 'variant' | 'seed'> {
+  seeds: number[];
+  /** Named variants; each overrides keys of the base. Empty ⇒ one variant named ''. */
+  ablations: Record<string, DeepPartial<Omit<RunConfig, 'name' | 'variant' | 'seed'>>>;
+}
+
+export const DEFAULT_MODEL: ModelConfig = {
+  n_layer: 2,
+  n_head: 4,
+  d_model: 64,
+  context: 64,
+  dropout: 0,
+  init_from: null,
+  q_head: 'pretrained',
+  alpha: 1.0,
+  ptq_input: 'probs',
+  fresh_q_head_init_std: 0.02,
+  sigma_param: 'exp',
+  log_sigma_min: -10,
+  log_sigma_max: 10,
+  softplus_eps: 1e-6,
+  reward_head_arch: 'linear',
+  use_reward_weights: true,
+  reward_weight_source: 'dedicated_attention',
+  reward_weight_causal: false,
+  reward_weight_scale: 'sqrt_d',
+  pref_attn_dim: 256,
+  reward_weight_scope: 'all_tokens',
+  reward_weight_targets: 'q_mu_sigma',
+  reward_weight_grad: 'full',
+};
+
+export const DEFAULT_OBJECTIVE: ObjectiveConfig = {
+  kind: 'ava-p',
+  beta: 1.0,
+  gamma: 1.0,
+  lambda: 1.0,
+  kl_coef: 1.0,
+  cer_coef: 1.0,
+  neg_likelihood_coef: 1.0,
+  use_kl: true,
+  use_td: true,
+  irl_ablation_keeps_cer: true,
+  irl_terms_on: 'chosen',
+  cer_form: 'sigmoid',
+  likelihood_form: 'auto',
+  loss_token_scope: 'response',
+  terminal_handling: 'drop_last',
+  reduction: 'seq_sum_batch_mean',
+  td_reward_alignment: 'state',
+  td_stop_grad: 'none',
+  sequence_reward_mode: 'last',
+  sequence_reward_weighted: true,
+  dpo_beta: 0.1,
+};
+
+export const DEFAULT_DATA: DataConfig = {
+  task: null,
+  task_options: { n_train: 2000, n_eval: 400, noise: 0.1, noise_model: 'flip', seed: 0 },
+  train: null,
+  eval: null,
+  format: 'preference',
+  fields: { prompt: 'prompt', response: 'response', chosen: 'chosen', rejected: 'rejected' },
+  on_bad_line: 'fail',
+  truncation: 'prompt_left',
+  demonstrations_from: 'chosen',
+};
+
+export const DEFAULT_TOKENIZER: TokenizerConfig = { kind: 'word', remap_to_data: true, lowercase: true };
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  steps: 300,
+  batch_size: 16,
+  lr: 1e-3,
+  weight_decay: 0.01,
+  adam_beta1: 0.9,
+  adam_beta2: 0.999,
+  grad_clip: 1.0,
+  warmup_steps: 20,
+  pretrain_steps: 0,
+  log_every: 10,
+  eval_every: 100,
+  checkpoint_every: 100,
+  workers: 1,
+};
+
+export const DEFAULT_EVAL: EvalConfig = { reward_accuracy_tie: 'incorrect', dump_token_rewards: 32, max_examples: 0 };
+
+export const DEFAULT_ENGINE: EngineConfig = { backend: 'auto' };
+
+/** The defaults of every section, keyed like the YAML. */
+export const DEFAULTS: Omit<ExperimentConfig, 'name'> = {
+  seeds: [0],
+  ablations: {},
+  engine: DEFAULT_ENGINE,
+  data: DEFAULT_DATA,
+  tokenizer: DEFAULT_TOKENIZER,
+  model: DEFAULT_MODEL,
+  objective: DEFAULT_OBJECTIVE,
+  train: DEFAULT_TRAIN,
+  eval: DEFAULT_EVAL,
+};
+
+/** spec §2.2 `auto`: scaled_q with a pretrained (ptq) head, Boltzmann with a fresh one. */
+export function resolvedLikelihoodForm(model: ModelConfig, objective: ObjectiveConfig): 'boltzmann' | 'scaled_q' {
+  if (objective.likelihood_form !== 'auto') return objective.likelihood_form;
+  return model.q_head === 'pretrained' ? 'scaled_q' : 'boltzmann';
+}
+
+/** Objectives that read preference pairs (the others read single sequences). */
+export function isPairwise(kind: ObjectiveKind): boolean {
+  return kind === 'ava-p' || kind === 'bt' || kind === 'pt' || kind === 'dpo';
+}

@@ -1,0 +1,65 @@
+/**
+ * The run directory: plain files, append-only where they grow. The extension, the CLI and
+ * any script read runs through these names only.
+ *
+ *   <grid_dir>/                      one `ava-lab run` of an experiment file
+ *     grid.json                      GridManifest: experiment path, cells, created
+ *     <variant>/seed-<n>/            one run (a grid cell); variant `base` when there are no ablations
+ *       config.yaml                  the fully resolved RunConfig
+ *       env.json                     backend, device, versions, seed, git commit, host
+ *       status.json                  RunStatusFile (rewritten atomically)
+ *       metrics.jsonl                MetricRecord per line, appended + flushed every logged step
+ *       eval.json                    EvalSummary of the final evaluation
+ *       evals.jsonl                  EvalSummary per periodic evaluation
+ *       token_rewards.jsonl          LineRewards of the first `eval.dump_token_rewards` eval examples
+ *       stderr.log                   what the backend wrote to stderr (kept for failed runs)
+ *       checkpoints/step-<n>/        weights.bin + meta.json + tokenizer.json
+ *       checkpoints/latest.json      { step, path } of the newest complete checkpoint
+ */
+import type { RunStatus } from '../../protocol/events.js';
+
+export const GRID_MANIFEST = 'grid.json';
+export const RUN_CONFIG = 'config.yaml';
+export const RUN_ENV = 'env.json';
+export const RUN_STATUS = 'status.json';
+export const RUN_METRICS = 'metrics.jsonl';
+export const RUN_EVAL = 'eval.json';
+export const RUN_EVALS = 'evals.jsonl';
+export const RUN_TOKEN_REWARDS = 'token_rewards.jsonl';
+export const RUN_STDERR = 'stderr.log';
+export const CHECKPOINTS_DIR = 'checkpoints';
+export const LATEST_CHECKPOINT = 'latest.json';
+export const CHECKPOINT_WEIGHTS = 'weights.bin';
+export const CHECKPOINT_META = 'meta.json';
+export const CHECKPOINT_TOKENIZER = 'tokenizer.json';
+
+export interface RunStatusFile {
+  status: RunStatus;
+  /** Process that owns the run while it is `running`; a dead pid means the run was killed. */
+  pid: number;
+  started: string;
+  updated: string;
+  step: number;
+  total_steps: number;
+  error?: string;
+}
+
+export interface GridManifest {
+  experiment: string;
+  experiment_file: string;
+  created: string;
+  cells: { variant: string; seed: number; dir: string }[];
+}
+
+export function variantDirName(variant: string): string {
+  if (variant === '') return 'base';
+  return variant.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'variant';
+}
+
+export function cellDirName(variant: string, seed: number): string {
+  return `${variantDirName(variant)}/seed-${seed}`;
+}
+
+export function checkpointDirName(step: number): string {
+  return `step-${String(step).padStart(7, '0')}`;
+}

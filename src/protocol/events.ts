@@ -1,0 +1,141 @@
+/**
+ * The backend's JSON-lines protocol (`ava-lab … --json`): one event per stdout line.
+ *
+ * Defined once here and imported by the CLI (producer), the VS Code extension (consumer)
+ * and the webviews (which receive the same metric records). Pure types + two helpers;
+ * no Node or `vscode` imports, so the browser bundle can include it.
+ *
+ * Versioning: every event carries `v`. A consumer accepts events whose major version equals
+ * PROTOCOL_VERSION and ignores unknown `type`s (forward compatible within a major).
+ */
+
+export const PROTOCOL_VERSION = 1 as const;
+
+/** A run's lifecycle status, as stored in `status.json` of its directory. */
+export type RunStatus = 'pending' | 'running' | 'finished' | 'stopped' | 'failed';
+
+export type Phase = 'pretrain' | 'train' | 'eval';
+
+/** One line of a run's `metrics.jsonl` (also sent as a `metrics` event). */
+export interface MetricRecord {
+  step: number;
+  phase: Phase;
+  /** Seconds since the run started. */
+  time: number;
+  /** Loss terms and metrics: loss, nll, neg, kl, td, cer, reward_acc, lr, tokens_per_s, … */
+  values: Record<string, number>;
+}
+
+/** Final evaluation of a run (also `eval.json` in the run directory). */
+export interface EvalSummary {
+  step: number;
+  /** Reward accuracy on held-out pairs (0..1), its n and Wilson 95% interval. */
+  reward_acc?: { value: number; n: number; lo: number; hi: number };
+  /** Best possible accuracy given the task's label noise (built-in tasks only). */
+  best_possible_acc?: number;
+  /** Accuracy against the gold preference (ignoring label noise), built-in tasks only. */
+  gold_acc?: { value: number; n: number; lo: number; hi: number };
+  /** Mean held-out NLL per response token, when the objective trains a policy. */
+  nll?: number;
+  [key: string]: unknown;
+}
+
+/** One token of a per-token reward readout (spec §5). */
+export interface TokenReward {
+  token: string;
+  id: number;
+  /** Weighted mean μ̃ and std σ̃ paired with this action token, and the weight w. */
+  mean: number;
+  std: number;
+  weight: number;
+  /** Raw head outputs μ, σ. */
+  raw_mean: number;
+  raw_std: number;
+  /** Gold per-token reward, when the data comes from a built-in task. */
+  gold?: number;
+}
+
+export interface SequenceRewards {
+  text: string;
+  prompt_tokens: string[];
+  tokens: TokenReward[];
+  /** Sequence reward R(y) (sequence_reward_mode) and its std where defined. */
+  reward: number;
+  reward_std?: number;
+  gold?: number;
+}
+
+/** Per-token rewards for one dataset line (`ava-lab rewards … --line N`, `token_rewards.jsonl`). */
+export interface LineRewards {
+  line: number;
+  kind: 'preference' | 'demonstration';
+  chosen?: SequenceRewards;
+  rejected?: SequenceRewards;
+  response?: SequenceRewards;
+  /** For pairs: did the model rank chosen above rejected? */
+  correct?: boolean;
+}
+
+export interface Diagnostic {
+  file: string;
+  /** 1-based line and column. */
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  /** Dotted key path, e.g. `objective.cer_form`. */
+  key: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+interface Base {
+  v: typeof PROTOCOL_VERSION;
+  /** Milliseconds since the epoch. */
+  ts: number;
+}
+
+export type BackendEvent = Base &
+  (
+    | { type: 'hello'; pid: number; version: string; backend: string; device: string; node: string }
+    | { type: 'grid_start'; experiment: string; grid_dir: string; cells: { variant: string; seed: number; run_dir: string }[] }
+    | { type: 'run_start'; run_dir: string; name: string; variant: string; seed: number; total_steps: number; resumed_from?: number }
+    | { type: 'progress'; run_dir: string; phase: Phase; step: number; total: number }
+    | { type: 'metrics'; run_dir: string; record: MetricRecord }
+    | { type: 'checkpoint'; run_dir: string; step: number; path: string }
+    | { type: 'eval'; run_dir: string; summary: EvalSummary }
+    | { type: 'run_end'; run_dir: string; status: RunStatus; error?: string; summary?: EvalSummary }
+    | { type: 'grid_end'; grid_dir: string; status: RunStatus }
+    | { type: 'validation'; file: string; ok: boolean; diagnostics: Diagnostic[] }
+    | { type: 'rewards'; run_dir: string; data: string; result: LineRewards }
+    | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
+    | { type: 'error'; message: string; diagnostics?: Diagnostic[] }
+  );
+
+export type BackendEventType = BackendEvent['type'];
+export type EventOf<K extends BackendEventType> = Extract<BackendEvent, { type: K }>;
+
+/** Distributes Omit over a union (plain Omit would collapse it). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type EventBody = DistributiveOmit<BackendEvent, 'v' | 'ts'>;
+
+/** Serialise one event as a protocol line (no trailing newline). */
+export function encodeEvent(body: EventBody, now: number = Date.now()): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ts: now, ...body });
+}
+
+/**
+ * Parse one protocol line. Returns null for blank lines, non-JSON lines (a stray print from a
+ * library), and events of another major version; throws never.
+ */
+export function decodeEvent(line: string): BackendEvent | null {
+  const s = line.trim();
+  if (!s.startsWith('{')) return null;
+  try {
+    const o = JSON.parse(s) as Partial<BackendEvent>;
+    if (o === null || typeof o !== 'object' || o.v !== PROTOCOL_VERSION || typeof o.type !== 'string') return null;
+    return o as BackendEvent;
+  } catch {
+    return null;
+  }
+}
