@@ -110,7 +110,17 @@ export type BackendEvent = Base &
     | { type: 'rewards'; run_dir: string; data: string; result: LineRewards }
     | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
     | { type: 'error'; message: string; diagnostics?: Diagnostic[] }
+    | { type: 'response'; id: number; ok: boolean; result?: LineRewards; error?: string }
   );
+
+/**
+ * Requests to a long-lived `ava-lab serve --json` process, one JSON object per stdin line.
+ * Each is answered by exactly one `response` event with the same id. The server keeps the
+ * most recently used models loaded (an LRU cache) and indexes dataset files lazily.
+ */
+export type ServeRequest =
+  | { id: number; method: 'rewards'; run_dir: string; data: string; line: number }
+  | { id: number; method: 'shutdown' };
 
 export type BackendEventType = BackendEvent['type'];
 export type EventOf<K extends BackendEventType> = Extract<BackendEvent, { type: K }>;
