@@ -26,7 +26,7 @@ export interface PairExample {
   chosen: EncodedSeq;
   rejected: EncodedSeq;
   /** Built-in tasks: gold sequence rewards and whether the stored label agrees with the gold. */
-  gold?: { chosen: number; rejected: number; labelAgrees: boolean };
+  gold?: { chosen: number; rejected: number; labelAgrees: boolean; /** P(stored label = gold ranking) under the task's noise model. */ pLabelCorrect?: number };
   goldTokens?: { chosen: number[]; rejected: number[] };
 }
 
