@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CompareRun } from '../src/protocol/webview.js';
+import { latexEscape, seriesToCsv, toCsv, toLatexTable, toMarkdownTable } from '../src/ui-common/exportFormats.js';
+import { formatDelta, formatDuration, formatMeanStd, formatNumber, formatValue } from '../src/ui-common/format.js';
+import { baselineDeltas, buildResultTable, resultDescriptors, resultTextTable } from '../src/ui-common/results.js';
+import { bestIndices, groupBy, meanStd } from '../src/ui-common/stats.js';
+
+function run(variant: string, seed: number, acc: number, loss: number, extra: Record<string, unknown> = {}): CompareRun {
+  return {
+    run: { runDir: `/g/${variant}/seed-${seed}`, experiment: 'exp', variant, seed, status: 'finished', interrupted: false, step: 100, totalSteps: 100, elapsed: 12 },
+    final: { step: 100, reward_acc: { value: acc, n: 50, lo: 0, hi: 1 }, ...extra },
+    evals: [],
+    records: [{ step: 100, phase: 'train', time: 12, values: { loss } }],
+    config: null,
+  };
+}
+
+test('mean ± sample std; one value has no std; non-finite values are ignored', () => {
+  assert.deepEqual(meanStd([1, 3]), { mean: 2, std: Math.SQRT2, n: 2 });
+  assert.deepEqual(meanStd([4, Number.NaN]), { mean: 4, std: undefined, n: 1 });
+  assert.equal(meanStd([]), undefined);
+});
+
+test('best per column honours the direction, shares ties, needs two values', () => {
+  assert.deepEqual(bestIndices([0.5, 0.7, undefined, 0.7], 'higher'), [1, 3]);
+  assert.deepEqual(bestIndices([0.5, 0.7], 'lower'), [0]);
+  assert.deepEqual(bestIndices([0.5, 0.7], null), []);
+  assert.deepEqual(bestIndices([0.5, undefined], 'higher'), []);
+});
+
+test('groupBy keeps first-seen order', () => {
+  assert.deepEqual([...groupBy(['b1', 'a1', 'b2'], (s) => s[0]).keys()], ['b', 'a']);
+});
+
+test('result table: variants aggregated over seeds, best marked, deltas to a baseline', () => {
+  const runs = [run('base', 0, 0.6, 1.0), run('base', 1, 0.8, 0.8), run('no-kl', 0, 0.9, 1.2), run('no-kl', 1, 0.9, 1.4)];
+  const cols = resultDescriptors(runs);
+  assert.deepEqual(cols.map((c) => c.id), ['reward_acc', 'train_loss', 'steps', 'time']);
+  const t = buildResultTable(runs, cols, 'variant');
+  assert.deepEqual(t.rows.map((r) => [r.label, r.runs.length]), [['base', 2], ['no-kl', 2]]);
+  const acc = t.rows.map((r) => r.cells[0]);
+  assert.ok(Math.abs(acc[0]!.mean - 0.7) < 1e-12);
+  assert.ok(Math.abs(acc[0]!.std! - Math.sqrt(0.02)) < 1e-12);
+  assert.deepEqual(t.best.map((r) => r.slice(0, 2)), [[false, true], [true, false]]);
+  const d = baselineDeltas(t, 0);
+  assert.ok(Math.abs(d[1][0]! - 0.2) < 1e-12);
+  assert.equal(d[0][0], 0);
+  const perRun = buildResultTable(runs, cols, 'run');
+  assert.deepEqual(perRun.rows.map((r) => r.label), ['base / seed 0', 'base / seed 1', 'no-kl / seed 0', 'no-kl / seed 1']);
+});
+
+test('unknown numeric eval.json entries become extra columns (open to new result kinds)', () => {
+  const runs = [run('a', 0, 0.5, 1, { win_rate: { value: 0.6 }, note: 'x' }), run('b', 0, 0.6, 1, { win_rate: 0.4 })];
+  const extra = resultDescriptors(runs).filter((c) => c.id.startsWith('eval.'));
+  assert.deepEqual(extra.map((c) => [c.id, c.better]), [['eval.win_rate', 'higher']]);
+  assert.deepEqual(runs.map(extra[0].value), [0.6, 0.4]);
+});
+
+test('result text table for export carries mean ± std, baseline deltas and bold best', () => {
+  const runs = [run('base', 0, 0.6, 1.0), run('base', 1, 0.8, 0.8), run('no-kl', 0, 0.9, 1.2)];
+  const cols = resultDescriptors(runs).slice(0, 2);
+  const text = resultTextTable(buildResultTable(runs, cols, 'variant'), 0, 'Ablation');
+  assert.deepEqual(text.header, ['Variant', 'n', 'Reward acc. (%)', 'Final loss']);
+  assert.deepEqual(text.rows[0], ['base (baseline)', '2', '70.0 ± 14.1', '0.9 ± 0.1414']);
+  assert.deepEqual(text.rows[1], ['no-kl', '1', '90.0 (Δ +20.0)', '1.2 (Δ +0.3)']);
+  assert.deepEqual(text.bold, [[false, false, false, true], [false, false, true, false]]);
+});
+
+test('CSV quoting and curve joining', () => {
+  assert.equal(toCsv(['a', 'b'], [['x,y', 1], ['say "hi"', undefined]]), 'a,b\n"x,y",1\n"say ""hi""",\n');
+  const csv = seriesToCsv([
+    { name: 'loss', points: [{ x: 1, y: 2 }, { x: 3, y: 4 }] },
+    { name: 'kl', points: [{ x: 2, y: 0.5 }] },
+  ]);
+  assert.equal(csv, 'step,loss,kl\n1,2,\n2,,0.5\n3,4,\n');
+});
+
+test('Markdown table: alignment row, escaped pipes, bold cells, caption', () => {
+  const md = toMarkdownTable({ header: ['Variant', 'acc'], rows: [['a|b', '1']], bold: [[false, true]], caption: 'T' });
+  assert.equal(md, 'T\n\n| Variant | acc |\n| :--- | ---: |\n| a\\|b | **1** |\n');
+});
+
+test('LaTeX table: booktabs, escaped specials, ± in math mode, bold cells', () => {
+  assert.equal(latexEscape('a_b & 50% ± 1'), 'a\\_b \\& 50\\% $\\pm$ 1');
+  const tex = toLatexTable({ header: ['Variant', 'acc'], rows: [['no_kl', '70.0 ± 1.0']], bold: [[false, true]], caption: 'Res' });
+  assert.match(tex, /\\begin\{tabular\}\{lr\}/);
+  assert.match(tex, /\\caption\{Res\}/);
+  assert.match(tex, /no\\_kl & \\textbf\{70\.0 \$\\pm\$ 1\.0\} \\\\/);
+  assert.match(tex, /\\toprule[\s\S]*\\midrule[\s\S]*\\bottomrule/);
+});
+
+test('number formatting', () => {
+  assert.equal(formatNumber(0.123456), '0.1235');
+  assert.equal(formatNumber(12345.6), '12346');
+  assert.equal(formatNumber(1e-6), '1.00e-6');
+  assert.equal(formatValue(0.7123, 'percent'), '71.2');
+  assert.equal(formatValue(undefined, 'number'), '');
+  assert.equal(formatMeanStd({ mean: 0.5, std: 0.01, n: 2 }, 'percent'), '50.0 ± 1.0');
+  assert.equal(formatDelta(-0.034, 'number'), '−0.034');
+  assert.equal(formatDelta(0, 'percent'), '±0.0');
+  assert.equal(formatDuration(3725), '1h 02m');
+  assert.equal(formatDuration(65), '1m 05s');
+});
