@@ -1,0 +1,99 @@
+/**
+ * The uniform entry the trainer calls: one function per objective, taking batches and the
+ * model's outputs on them, returning the loss and its logged terms. Each runs in `tf.tidy`
+ * and returns only the tensors of its result.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { resolvedLikelihoodForm, type ModelConfig, type ObjectiveConfig, type ObjectiveKind } from '../experiment/config.js';
+import { lossFromTerms, required, type LossResult, type SeqView } from './common.js';
+import { avaDLoss, avaPLoss, avaSequence, avaSequenceReward, valueAtLast } from './ava.js';
+import { btLoss, dpoLoss, lmLoss, ptLoss, ptSequenceReward, responseLogp, sftLoss } from './baselines.js';
+
+export type { SeqView, LossResult } from './common.js';
+export { tokenRewardReadout, type TokenRewards } from './readout.js';
+export { rewardAccuracy } from './accuracy.js';
+
+/** AVA-d (spec §2.2) on a batch of demonstrations. Terms: nll, kl, td. */
+export function avaDObjective(seq: SeqView, m: ModelConfig, o: ObjectiveConfig): LossResult {
+  return tidyLoss(() => avaDLoss(avaSequence(seq, m, o), { ...o, likelihood: resolvedLikelihoodForm(m, o) }));
+}
+
+/** AVA-p with CER (spec §2.3) on a batch of preference pairs. Terms: nll, neg, kl, td, [kl_rejected, td_rejected], cer. */
+export function avaPObjective(chosen: SeqView, rejected: SeqView, m: ModelConfig, o: ObjectiveConfig): LossResult {
+  return tidyLoss(() => {
+    const rewards = { chosen: avaSequenceReward(chosen, o), rejected: avaSequenceReward(rejected, o) };
+    const opts = { ...o, likelihood: resolvedLikelihoodForm(m, o) };
+    return avaPLoss(avaSequence(chosen, m, o), avaSequence(rejected, m, o), rewards, opts);
+  });
+}
+
+/** Bradley-Terry (spec §6.1): r = value head at the last valid token. Term: bt. */
+export function btObjective(chosen: SeqView, rejected: SeqView): LossResult {
+  return tidyLoss(() => lossFromTerms({ bt: btLoss(btReward(chosen), btReward(rejected)) }));
+}
+
+/** Preference Transformer (spec §6.2): R = Σ_t w_t·v_t. Term: pt. */
+export function ptObjective(chosen: SeqView, rejected: SeqView): LossResult {
+  return tidyLoss(() => lossFromTerms({ pt: ptLoss(ptReward(chosen), ptReward(rejected)) }));
+}
+
+/** DPO (spec §6.3) against frozen reference log-probabilities of the same pairs. Term: dpo. */
+export function dpoObjective(
+  chosen: SeqView,
+  rejected: SeqView,
+  ref: { chosen: tf.Tensor1D; rejected: tf.Tensor1D },
+  o: ObjectiveConfig,
+): LossResult {
+  return tidyLoss(() => {
+    const dpo = dpoLoss(policyLogp(chosen), policyLogp(rejected), ref.chosen, ref.rejected, o.dpo_beta);
+    return lossFromTerms({ dpo });
+  });
+}
+
+/** SFT (spec §6.4): mean token NLL on response tokens. Term: sft. */
+export function sftObjective(seq: SeqView): LossResult {
+  return tidyLoss(() => lossFromTerms({ sft: sftLoss(required(seq.out.logits, 'logits'), seq.batch) }));
+}
+
+/** LM warm-start: mean next-token NLL over all valid transitions. Term: lm. */
+export function lmObjective(seq: SeqView): LossResult {
+  return tidyLoss(() => lossFromTerms({ lm: lmLoss(required(seq.out.logits, 'logits'), seq.batch) }));
+}
+
+/** Per-sequence reward [B] used for accuracy/BoN: AVA → sequenceReward; bt → value at last; pt → Σ w v; dpo/sft → response logp. */
+export function sequenceRewardFor(kind: ObjectiveKind, seq: SeqView, _m: ModelConfig, o: ObjectiveConfig): tf.Tensor1D {
+  return tf.tidy(() => {
+    switch (kind) {
+      case 'ava-p':
+      case 'ava-d':
+        return avaSequenceReward(seq, o);
+      case 'bt':
+        return btReward(seq);
+      case 'pt':
+        return ptReward(seq);
+      case 'dpo':
+      case 'sft':
+        return policyLogp(seq);
+    }
+  });
+}
+
+/** Runs an objective in `tf.tidy`, keeping only the tensors of its result. */
+function tidyLoss(f: () => LossResult): LossResult {
+  return tf.tidy(() => {
+    const { loss, terms } = f();
+    return { loss, terms };
+  });
+}
+
+function btReward(seq: SeqView): tf.Tensor1D {
+  return valueAtLast(required(seq.out.value, 'value'), seq.batch);
+}
+
+function ptReward(seq: SeqView): tf.Tensor1D {
+  return ptSequenceReward(required(seq.out.value, 'value'), seq.out.w, seq.batch.valid);
+}
+
+function policyLogp(seq: SeqView): tf.Tensor1D {
+  return responseLogp(required(seq.out.logits, 'logits'), seq.batch);
+}
