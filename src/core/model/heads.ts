@@ -33,11 +33,34 @@ export function rewardWeightsFromScores(scores: tf.Tensor3D, members: tf.Tensor2
     if (causal) keyMask = tf.mul(keyMask, tf.expandDims(tf.linalg.bandPart(tf.ones([T, T]), -1, 0), 0));
     const masked = tf.add(scores, tf.mul(tf.sub(1, keyMask), -1e9));
     const A = tf.softmax(masked, -1); // [B,T(query),T(key)]
-    const rows = tf.mul(A, tf.expandDims(members, 2)); // drop non-member query rows
-    const n = tf.maximum(tf.sum(members, 1, true), 1); // [B,1]
-    const colSum = tf.sum(rows, 1) as tf.Tensor2D; // [B,T]
-    return tf.mul(tf.div(colSum, n), members) as tf.Tensor2D;
+    return memberColumnMean(A as tf.Tensor3D, members);
   });
+}
+
+/**
+ * Reward weights of Eq. 11 from given attention probabilities (`reward_weight_source =
+ * backbone_last_layer`: the last block's probabilities averaged over heads, causal).
+ * Each member query row is restricted to member keys and renormalised (a no-op for
+ * `all_tokens`, whose padded keys already have probability 0), then the rows are averaged
+ * as in `rewardWeightsFromScores`.
+ *
+ * @param probs [B,T,T] row-stochastic attention (query × key)
+ * @param members {0,1} [B,T]
+ */
+export function rewardWeightsFromProbs(probs: tf.Tensor3D, members: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const kept = tf.mul(probs, tf.expandDims(members, 1));
+    const A = tf.div(kept, tf.maximum(tf.sum(kept, -1, true), 1e-12));
+    return memberColumnMean(A as tf.Tensor3D, members);
+  });
+}
+
+/** w[b,t] = (1/n_b) Σ_{i member} A[b,i,t], 0 on non-member t (the column mean of Eq. 11). */
+function memberColumnMean(A: tf.Tensor3D, members: tf.Tensor2D): tf.Tensor2D {
+  const rows = tf.mul(A, tf.expandDims(members, 2)); // drop non-member query rows
+  const n = tf.maximum(tf.sum(members, 1, true), 1); // [B,1]
+  const colSum = tf.sum(rows, 1) as tf.Tensor2D; // [B,T]
+  return tf.mul(tf.div(colSum, n), members) as tf.Tensor2D;
 }
 
 /**

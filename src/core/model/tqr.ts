@@ -1,0 +1,438 @@
+/**
+ * TQR — Transformer with Q-value and Reward heads (spec §3, §4).
+ *
+ * A GPT-2 decoder, read top to bottom like nanoGPT's model.py: config → LayerNorm →
+ * CausalSelfAttention → MLP → Block → heads → TQR. The layout is GPT-2's, so its weights load
+ * unchanged: pre-LN blocks, learned position embeddings, biases everywhere, GELU (tanh form),
+ * LM head tied to the token embedding, dense weights stored [in, out] (GPT-2's Conv1D) under
+ * GPT-2's names without the `transformer.` prefix (`h.0.attn.c_attn.weight`).
+ *
+ * On top of the last hidden state h (after ln_f):
+ *   z     = h·wteᵀ                          LM logits
+ *   Q     = ptq(z) (Eq. 12) or Dense(H→V)   Q-values (spec §3 QHead, §4)
+ *   μ, s  = Dense(H→2) or MLP               Gaussian reward head (Eq. 9), log σ = clamp(s)
+ *   w     = Eq. 11 reward weights           from a dedicated attention or the last block's
+ *   v     = Dense(H→1)                      value head of the BT / Preference Transformer baselines
+ * The heads' outputs are returned unweighted; the objectives apply w (spec §3).
+ * Every matmul goes through matMulNN and the embedding through embeddingLookup (../engine/fastops.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { SeqBatch } from '../data/types.js';
+import { embeddingLookup, matMulNN, stopGradient } from '../engine/fastops.js';
+import { deriveSeed } from '../engine/random.js';
+import { AvaError } from '../errors.js';
+import type { ModelConfig, ObjectiveKind } from '../experiment/config.js';
+import { logSigmaFromRaw, ptqQ, rewardWeightsFromProbs, rewardWeightsFromScores } from './heads.js';
+import type { ForwardRequest, TQROutputs } from './types.js';
+
+// ---- configuration --------------------------------------------------------------------------
+
+/** The backbone's shape (nanoGPT's GPTConfig). */
+export interface GPTConfig {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  blockSize: number;
+  vocabSize: number;
+  dropout: number;
+}
+
+export function gptConfig(m: ModelConfig, vocabSize: number): GPTConfig {
+  if (m.d_model % m.n_head !== 0) {
+    throw new AvaError('config', `model.d_model (${m.d_model}) must be a multiple of model.n_head (${m.n_head})`, { key: 'model.d_model' });
+  }
+  return { nLayer: m.n_layer, nHead: m.n_head, nEmbd: m.d_model, blockSize: m.context, vocabSize, dropout: m.dropout };
+}
+
+/** Which heads carry parameters (and may be requested in forward). */
+export interface HeadSet {
+  q: boolean;
+  reward: boolean;
+  weights: boolean;
+  value: boolean;
+}
+
+/** AVA: Q + reward (+ weights when rwt is on); BT: value; PT: value + weights; SFT/DPO: LM only. */
+export function headsFor(kind: ObjectiveKind, m: ModelConfig): HeadSet {
+  switch (kind) {
+    case 'ava-p':
+    case 'ava-d':
+      return { q: true, reward: true, weights: m.use_reward_weights, value: false };
+    case 'bt':
+      return { q: false, reward: false, weights: false, value: true };
+    case 'pt':
+      return { q: false, reward: false, weights: true, value: true };
+    case 'sft':
+    case 'dpo':
+      return { q: false, reward: false, weights: false, value: false };
+  }
+}
+
+// ---- parameters and dropout ----------------------------------------------------------------
+
+const INIT_STD = 0.02;
+const LN_EPS = 1e-5;
+const MASKED = -1e9;
+
+/** Process-wide counter: tf.Variable names must be unique, so each TQR gets its own scope. */
+let instanceCount = 0;
+
+/** Creates the model's variables, each initialised from a seed derived from its name. */
+class Params {
+  readonly vars = new Map<string, tf.Variable>();
+  private readonly scope = `tqr${instanceCount++}`;
+
+  constructor(private readonly seed: number) {}
+
+  normal(name: string, shape: number[], std: number): tf.Variable {
+    return this.add(name, () => tf.randomNormal(shape, 0, std, 'float32', deriveSeed(this.seed, name)));
+  }
+
+  constant(name: string, shape: number[], value: number): tf.Variable {
+    return this.add(name, () => tf.fill(shape, value));
+  }
+
+  private add(name: string, init: () => tf.Tensor): tf.Variable {
+    const v = tf.tidy(() => tf.variable(init(), true, `${this.scope}/${name}`));
+    this.vars.set(name, v);
+    return v;
+  }
+}
+
+/** Dropout of one forward call; `seed` null (evaluation) makes it the identity. */
+class Dropout {
+  private site = 0;
+
+  constructor(
+    private readonly rate: number,
+    private readonly seed: number | null,
+  ) {}
+
+  apply(x: tf.Tensor): tf.Tensor {
+    if (this.seed === null || this.rate === 0) return x;
+    return tf.dropout(x, this.rate, undefined, deriveSeed(this.seed, this.site++));
+  }
+}
+
+// ---- layers --------------------------------------------------------------------------------
+
+/** y = x·W + b with W stored [in, out]. */
+class Linear {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(p: Params, name: string, nIn: number, nOut: number, std = INIT_STD) {
+    this.weight = p.normal(`${name}.weight`, [nIn, nOut], std);
+    this.bias = p.constant(`${name}.bias`, [nOut], 0);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.add(matMulNN(x, this.weight), this.bias);
+  }
+}
+
+class LayerNorm {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(p: Params, name: string, n: number) {
+    this.weight = p.constant(`${name}.weight`, [n], 1);
+    this.bias = p.constant(`${name}.bias`, [n], 0);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    const mean = tf.mean(x, -1, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), -1, true);
+    return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, LN_EPS))), this.weight), this.bias);
+  }
+}
+
+/** GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/**
+ * Additive attention bias [B,1,T,T]: 0 where query i may see key j (j ≤ i and j valid),
+ * −1e9 elsewhere. Padded keys are masked; padded query rows still see the valid keys.
+ */
+function attentionBias(valid: tf.Tensor2D): tf.Tensor4D {
+  const T = valid.shape[1];
+  const lower = new Float32Array(T * T).map((_, k) => (k % T <= Math.floor(k / T) ? 1 : 0));
+  const allowed = tf.mul(tf.tensor3d(lower, [1, T, T]), tf.expandDims(valid, 1)); // [B,T,T]
+  return tf.expandDims(tf.mul(tf.sub(1, allowed), MASKED), 1) as tf.Tensor4D;
+}
+
+class CausalSelfAttention {
+  readonly c_attn: Linear;
+  readonly c_proj: Linear;
+
+  constructor(
+    p: Params,
+    name: string,
+    private readonly cfg: GPTConfig,
+  ) {
+    this.c_attn = new Linear(p, `${name}.c_attn`, cfg.nEmbd, 3 * cfg.nEmbd);
+    // GPT-2: residual projections scaled by 1/√(2·n_layer) at init.
+    this.c_proj = new Linear(p, `${name}.c_proj`, cfg.nEmbd, cfg.nEmbd, INIT_STD / Math.sqrt(2 * cfg.nLayer));
+  }
+
+  /** Returns the output and the attention probabilities [B,nh,T,T] (before dropout). */
+  forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { y: tf.Tensor3D; probs: tf.Tensor4D } {
+    const [B, T, C] = x.shape;
+    const nh = this.cfg.nHead;
+    const hd = C / nh;
+    const toHeads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]), [B * nh, T, hd]);
+    const [q, k, v] = tf.split(this.c_attn.forward(x), 3, -1);
+    const qh = tf.mul(toHeads(q), 1 / Math.sqrt(hd));
+    const kT = tf.transpose(toHeads(k), [0, 2, 1]); // [B·nh, hd, T]: explicit, so matMulNN stays NN
+    const scores = tf.add(tf.reshape(matMulNN(qh, kT), [B, nh, T, T]), bias);
+    const probs = tf.softmax(scores, -1) as tf.Tensor4D;
+    const att = tf.reshape(drop.apply(probs), [B * nh, T, T]);
+    const yh = tf.reshape(matMulNN(att, toHeads(v)), [B, nh, T, hd]);
+    const y = tf.reshape(tf.transpose(yh, [0, 2, 1, 3]), [B, T, C]);
+    return { y: drop.apply(this.c_proj.forward(y)) as tf.Tensor3D, probs };
+  }
+}
+
+class MLP {
+  readonly c_fc: Linear;
+  readonly c_proj: Linear;
+
+  constructor(p: Params, name: string, cfg: GPTConfig) {
+    this.c_fc = new Linear(p, `${name}.c_fc`, cfg.nEmbd, 4 * cfg.nEmbd);
+    this.c_proj = new Linear(p, `${name}.c_proj`, 4 * cfg.nEmbd, cfg.nEmbd, INIT_STD / Math.sqrt(2 * cfg.nLayer));
+  }
+
+  forward(x: tf.Tensor, drop: Dropout): tf.Tensor {
+    return drop.apply(this.c_proj.forward(gelu(this.c_fc.forward(x))));
+  }
+}
+
+class Block {
+  readonly ln_1: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly ln_2: LayerNorm;
+  readonly mlp: MLP;
+
+  constructor(p: Params, name: string, cfg: GPTConfig) {
+    this.ln_1 = new LayerNorm(p, `${name}.ln_1`, cfg.nEmbd);
+    this.attn = new CausalSelfAttention(p, `${name}.attn`, cfg);
+    this.ln_2 = new LayerNorm(p, `${name}.ln_2`, cfg.nEmbd);
+    this.mlp = new MLP(p, `${name}.mlp`, cfg);
+  }
+
+  forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { x: tf.Tensor3D; probs: tf.Tensor4D } {
+    const { y, probs } = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, bias, drop);
+    const x1 = tf.add(x, y);
+    return { x: tf.add(x1, this.mlp.forward(this.ln_2.forward(x1), drop)) as tf.Tensor3D, probs };
+  }
+}
+
+// ---- heads ---------------------------------------------------------------------------------
+
+/** Gaussian reward head (Eq. 9): raw [μ, s] from h; log σ from the σ parameterisation. */
+class RewardHead {
+  private readonly fc: Linear | null;
+  private readonly out: Linear;
+
+  constructor(
+    p: Params,
+    private readonly m: ModelConfig,
+  ) {
+    const H = m.d_model;
+    this.fc = m.reward_head_arch === 'mlp' ? new Linear(p, 'reward_head.fc', H, H) : null;
+    this.out = new Linear(p, m.reward_head_arch === 'mlp' ? 'reward_head.proj' : 'reward_head', H, 2);
+  }
+
+  forward(h: tf.Tensor3D): { mu: tf.Tensor2D; logSigma: tf.Tensor2D } {
+    const x = this.fc ? gelu(this.fc.forward(h)) : h;
+    const [B, T] = h.shape;
+    const [mu, s] = tf.split(this.out.forward(x), 2, -1).map((t) => tf.reshape(t, [B, T]) as tf.Tensor2D);
+    return { mu, logSigma: logSigmaFromRaw(s, this.m) as tf.Tensor2D };
+  }
+}
+
+/**
+ * Dedicated single-head attention of Eq. 11 (Preference-Transformer style):
+ * [q, k] = Dense(H→2·d_a)(h), S = q·kᵀ (/√d_a), then the column mean of softmax(S).
+ */
+class RewardWeightAttention {
+  private readonly qk: Linear;
+
+  constructor(
+    p: Params,
+    private readonly m: ModelConfig,
+  ) {
+    this.qk = new Linear(p, 'reward_attn.qk', m.d_model, 2 * m.pref_attn_dim);
+  }
+
+  forward(h: tf.Tensor3D, members: tf.Tensor2D): tf.Tensor2D {
+    const [q, k] = tf.split(this.qk.forward(h), 2, -1);
+    const raw = matMulNN(q, tf.transpose(k, [0, 2, 1]));
+    const scores = this.m.reward_weight_scale === 'sqrt_d' ? tf.mul(raw, 1 / Math.sqrt(this.m.pref_attn_dim)) : raw;
+    return rewardWeightsFromScores(scores as tf.Tensor3D, members, this.m.reward_weight_causal);
+  }
+}
+
+// ---- the model -----------------------------------------------------------------------------
+
+export class TQR {
+  readonly config: GPTConfig;
+  private readonly params: Params;
+  private readonly wte: tf.Variable;
+  private readonly wpe: tf.Variable;
+  private readonly h: Block[];
+  private readonly ln_f: LayerNorm;
+  private readonly qHead: Linear | null;
+  private readonly rewardHead: RewardHead | null;
+  private readonly valueHead: Linear | null;
+  private readonly weightAttention: RewardWeightAttention | null;
+  private readonly seed: number;
+  private dropoutCalls = 0;
+
+  constructor(
+    private readonly m: ModelConfig,
+    vocabSize: number,
+    private readonly opts: { seed: number; heads: HeadSet },
+  ) {
+    const cfg = gptConfig(m, vocabSize);
+    this.config = cfg;
+    this.seed = opts.seed;
+    const p = (this.params = new Params(opts.seed));
+    this.wte = p.normal('wte.weight', [cfg.vocabSize, cfg.nEmbd], INIT_STD);
+    this.wpe = p.normal('wpe.weight', [cfg.blockSize, cfg.nEmbd], INIT_STD);
+    this.h = Array.from({ length: cfg.nLayer }, (_, i) => new Block(p, `h.${i}`, cfg));
+    this.ln_f = new LayerNorm(p, 'ln_f', cfg.nEmbd);
+    const heads = opts.heads;
+    this.qHead = heads.q && m.q_head === 'fresh' ? new Linear(p, 'q_head', cfg.nEmbd, cfg.vocabSize, m.fresh_q_head_init_std) : null;
+    this.rewardHead = heads.reward ? new RewardHead(p, m) : null;
+    this.valueHead = heads.value ? new Linear(p, 'value_head', cfg.nEmbd, 1) : null;
+    this.weightAttention = heads.weights && m.reward_weight_source === 'dedicated_attention' ? new RewardWeightAttention(p, m) : null;
+  }
+
+  /**
+   * One pass over a right-padded batch. Every request flag defaults to false; `h` and `w` are
+   * always returned. w is Eq. 11 when the model has reward weights and `req.weights`, else
+   * `valid` (ones on real tokens, 0 on padding). Requesting a head the model was built
+   * without throws. The returned tensors belong to the caller; nothing else is kept.
+   */
+  forward(batch: SeqBatch, req: ForwardRequest): TQROutputs {
+    this.checkRequest(batch, req);
+    const drop = new Dropout(this.config.dropout, req.training ? deriveSeed(this.seed, 'dropout', ++this.dropoutCalls) : null);
+    const outputs = tf.tidy(() => this.compute(batch, req, drop) as unknown as tf.TensorContainer);
+    return outputs as unknown as TQROutputs;
+  }
+
+  /** The trainable variables by readable name, in creation order. */
+  variables(): Map<string, tf.Variable> {
+    return new Map(this.params.vars);
+  }
+
+  /**
+   * Copies weights into the model. Shapes must match. `strict` (default true) also requires
+   * every model variable to be present and no unknown name; non-strict loads the names the
+   * model has (e.g. a backbone without heads) and ignores the rest. Nothing is changed when
+   * a check fails.
+   */
+  loadWeights(weights: Map<string, tf.Tensor>, opts: { strict?: boolean } = {}): void {
+    const strict = opts.strict ?? true;
+    const vars = this.params.vars;
+    const problems: string[] = [];
+    for (const [name, t] of weights) {
+      const v = vars.get(name);
+      if (!v) {
+        if (strict) problems.push(`unknown weight ${name}`);
+      } else if (!tf.util.arraysEqual(v.shape, t.shape)) {
+        problems.push(`${name}: checkpoint shape [${t.shape}] but the model has [${v.shape}]`);
+      }
+    }
+    if (strict) for (const name of vars.keys()) if (!weights.has(name)) problems.push(`missing weight ${name}`);
+    if (problems.length > 0) {
+      throw new AvaError('checkpoint', `weights do not match the model (${problems.length} problem${problems.length > 1 ? 's' : ''}; first: ${problems[0]})`, { key: 'model' }, problems);
+    }
+    for (const [name, t] of weights) {
+      const v = vars.get(name);
+      if (v) tf.tidy(() => v.assign(t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.params.vars.values()) v.dispose();
+    this.params.vars.clear();
+  }
+
+  // ---- forward pass, in order ----
+
+  private compute(batch: SeqBatch, req: ForwardRequest, drop: Dropout): TQROutputs {
+    const wantWeights = req.weights === true && this.opts.heads.weights;
+    const needProbs = wantWeights && this.m.reward_weight_source === 'backbone_last_layer';
+    const { h, lastProbs } = this.transformer(batch, drop, needProbs);
+    const needLogits = req.logits === true || (req.q === true && this.m.q_head === 'pretrained');
+    const logits = needLogits ? this.lmHead(h) : null;
+    const reward = req.reward ? this.rewardHead!.forward(h) : null;
+    return {
+      h,
+      logits: req.logits ? logits : null,
+      q: req.q ? this.qValues(h, logits) : null,
+      mu: reward?.mu ?? null,
+      logSigma: reward?.logSigma ?? null,
+      w: wantWeights ? this.rewardWeights(h, batch, lastProbs) : (tf.clone(batch.valid) as tf.Tensor2D),
+      value: req.value ? (tf.squeeze(this.valueHead!.forward(h), [2]) as tf.Tensor2D) : null,
+    };
+  }
+
+  /** The GPT decoder: h = ln_f(blocks(drop(wte[ids] + wpe[0..T)))), [B,T,H]. */
+  private transformer(batch: SeqBatch, drop: Dropout, keepLastProbs: boolean): { h: tf.Tensor3D; lastProbs: tf.Tensor4D | null } {
+    const [, T] = batch.ids.shape;
+    const tok = embeddingLookup(this.wte as tf.Tensor2D, batch.ids);
+    const pos = tf.slice(this.wpe, [0, 0], [T, this.config.nEmbd]);
+    let x = drop.apply(tf.add(tok, pos)) as tf.Tensor3D;
+    const bias = attentionBias(batch.valid);
+    let lastProbs: tf.Tensor4D | null = null;
+    for (const block of this.h) {
+      const out = block.forward(x, bias, drop);
+      x = out.x;
+      lastProbs = out.probs;
+    }
+    return { h: this.ln_f.forward(x) as tf.Tensor3D, lastProbs: keepLastProbs ? lastProbs : null };
+  }
+
+  /** Tied LM head: z = h·wteᵀ, the transpose made explicit so the product stays NN. */
+  private lmHead(h: tf.Tensor3D): tf.Tensor3D {
+    return matMulNN(h, tf.transpose(this.wte)) as tf.Tensor3D;
+  }
+
+  /** spec §3 QHead: ptq(z) (Eq. 12) for `pretrained`, a fresh Dense(H→V) for `fresh`. */
+  private qValues(h: tf.Tensor3D, logits: tf.Tensor3D | null): tf.Tensor3D {
+    if (this.m.q_head === 'pretrained') return ptqQ(logits!, this.m.alpha, this.m.ptq_input) as tf.Tensor3D;
+    return this.qHead!.forward(h) as tf.Tensor3D;
+  }
+
+  /**
+   * Eq. 11 weights over the members of `reward_weight_scope` (valid or response tokens), from
+   * the dedicated attention or the last block's head-averaged (causal) probabilities; with
+   * `reward_weight_grad = stop` no gradient flows back through w.
+   */
+  private rewardWeights(h: tf.Tensor3D, batch: SeqBatch, lastProbs: tf.Tensor4D | null): tf.Tensor2D {
+    const members = this.m.reward_weight_scope === 'response_tokens' ? batch.resp : batch.valid;
+    const w = this.weightAttention ? this.weightAttention.forward(h, members) : rewardWeightsFromProbs(tf.mean(lastProbs!, 1) as tf.Tensor3D, members);
+    return this.m.reward_weight_grad === 'stop' ? stopGradient(w) : w;
+  }
+
+  private checkRequest(batch: SeqBatch, req: ForwardRequest): void {
+    const [, T] = batch.ids.shape;
+    if (T > this.config.blockSize) {
+      throw new AvaError('data', `a batch of ${T} tokens is longer than model.context (${this.config.blockSize})`, { key: 'model.context' });
+    }
+    const heads = this.opts.heads;
+    const missing = [
+      req.q && this.m.q_head === 'fresh' && !heads.q ? 'q' : null,
+      req.reward && !heads.reward ? 'reward' : null,
+      req.value && !heads.value ? 'value' : null,
+    ].filter((x) => x !== null);
+    if (missing.length > 0) throw new Error(`TQR.forward: requested head(s) ${missing.join(', ')} the model was built without`);
+  }
+}
