@@ -12,6 +12,7 @@ import { avaDObjective, avaPObjective, sequenceRewardFor, type LossResult, type 
 import { avaSequence, cerLoss, transitionTerms } from '../src/core/objectives/ava.js';
 import { applyRewardWeights, W_FLOOR } from '../src/core/objectives/masks.js';
 import { registerGradients } from '../src/core/engine/gradients.js';
+import type { TQROutputs } from '../src/core/model/types.js';
 
 await tf.setBackend('cpu');
 await registerGradients();
@@ -470,7 +471,7 @@ test('reward_weight_targets: Q weighting moves ℓ and TD; σ weighting moves KL
 });
 
 test('applyRewardWeights: log σ̃ = log max(w, 1e-12) + log σ in log space; `mu` leaves σ and Q unweighted', () => {
-  const out = {
+  const out: TQROutputs = {
     h: tf.zeros([1, 3, 1]),
     logits: null,
     q: null,
