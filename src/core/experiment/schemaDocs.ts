@@ -1,0 +1,433 @@
+/**
+ * One line of documentation per experiment key, plus its allowed values and bounds.
+ *
+ * The table is typed against the interfaces of `config.ts`: tsc fails if a key is missing or
+ * unknown, or if an enum lists a value the type does not have or misses one it has. `schema.ts`
+ * turns it (with the defaults of `DEFAULTS`) into `schemas/experiment.schema.json`.
+ *
+ * `cite` names where a key comes from: a spec section (`§2.2`), a spec §8 row (`§8 #12`), or
+ * `lab` for a setting of AVA Lab itself (data, training loop, engine).
+ */
+import type { DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
+
+/** Enum keys must describe every value (a Record over the union); free strings may not. */
+type OptionsOf<V> =
+  Exclude<V, null> extends string
+    ? string extends Exclude<V, null>
+      ? { options?: Record<string, string> }
+      : { options: Record<Exclude<V, null>, string> }
+    : { options?: never };
+
+export type LeafDoc<V> = {
+  /** One line, shown on hover. */
+  description: string;
+  cite: string;
+  /** Extra markdown for the editor's hover (e.g. what 0 means). */
+  details?: string;
+  integer?: true;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+} & OptionsOf<V>;
+
+export interface NestedDoc<T> {
+  description: string;
+  cite: string;
+  keys: KeyDocs<T>;
+}
+
+export type KeyDocs<T> = {
+  [K in keyof T]-?: T[K] extends Record<string, unknown> ? NestedDoc<T[K]> : LeafDoc<T[K]>;
+};
+
+export type SectionName = Exclude<keyof RunConfig, 'name' | 'variant' | 'seed'>;
+
+/** The YAML sections in the order they are written out. */
+export const SECTION_NAMES: readonly SectionName[] = ['engine', 'data', 'tokenizer', 'model', 'objective', 'train', 'eval'];
+
+const ENGINE: KeyDocs<EngineConfig> = {
+  backend: {
+    description: 'Compute engine for TensorFlow.js.',
+    cite: 'lab',
+    options: {
+      auto: 'the fastest available: tensorflow (if @tensorflow/tfjs-node is installed), else wasm, else cpu',
+      tensorflow: 'native TensorFlow through @tensorflow/tfjs-node (must be installed separately)',
+      wasm: 'WebAssembly backend, one thread per process',
+      cpu: 'plain JavaScript backend: slow but exact; what the unit tests use',
+    },
+  },
+};
+
+const DATA: KeyDocs<DataConfig> = {
+  task: {
+    description: 'Built-in task that generates the data from a seed, with an exact gold reward; null to read JSONL files (`data.train`).',
+    cite: 'lab',
+    details: 'Set exactly one of `data.task` and `data.train`.',
+    options: {
+      harmless: 'harmlessness-like task (stands in for Anthropic-Harmless, spec §7)',
+      helpful: 'helpfulness-like task (stands in for Anthropic-Helpful, spec §7)',
+      summary: 'summary-like task (stands in for OpenAI-Summary, spec §7)',
+    },
+  },
+  task_options: {
+    description: 'Options of the built-in task generator (ignored for JSONL files).',
+    cite: 'lab',
+    keys: {
+      n_train: { description: 'Number of training examples to generate.', cite: 'lab', integer: true, minimum: 1 },
+      n_eval: { description: 'Number of held-out examples to generate.', cite: 'lab', integer: true, minimum: 1 },
+      noise: {
+        description: 'Label noise: flip probability (`flip`) or Bradley-Terry temperature (`bt`).',
+        cite: 'lab',
+        details: 'With `flip` it must lie in [0, 1]. The best reachable reward accuracy follows from it and is reported with the results.',
+        minimum: 0,
+      },
+      noise_model: {
+        description: 'How preference labels are corrupted.',
+        cite: 'lab',
+        options: {
+          flip: 'swap chosen and rejected with probability `noise`',
+          bt: 'draw the label by Bradley-Terry from the gold margin, temperature `noise`',
+        },
+      },
+      seed: {
+        description: 'Seed of the task generator: the data stays the same across run seeds.',
+        cite: 'lab',
+        details: 'The run seed (`seeds`) drives model initialisation and batching only.',
+        integer: true,
+        minimum: 0,
+      },
+    },
+  },
+  train: {
+    description: "JSONL training file, relative to the experiment file's folder (null with a built-in task).",
+    cite: 'lab',
+    minLength: 1,
+  },
+  eval: {
+    description: "JSONL file of held-out examples for evaluation, relative to the experiment file's folder; null: no evaluation.",
+    cite: 'lab',
+    minLength: 1,
+  },
+  format: {
+    description: 'What one example is.',
+    cite: '§7',
+    details: 'AVA-p, BT, PT and DPO need preferences; AVA-d and SFT take demonstrations or the chosen halves of preferences.',
+    options: {
+      preference: 'rows have a prompt, a chosen and a rejected response',
+      demonstration: 'rows have a prompt and one response',
+    },
+  },
+  fields: {
+    description: 'JSONL field names of prompt and responses (a dotted path such as `meta.prompt` reaches a nested field).',
+    cite: 'lab',
+    keys: {
+      prompt: {
+        description: 'Field holding the prompt; empty: the prompt is the common prefix of chosen and rejected (Anthropic-HH style).',
+        cite: 'lab',
+        details: 'With an empty prompt field, the common prefix is cut just after its last `\\n\\nAssistant:`, as in Anthropic HH-RLHF.',
+      },
+      response: { description: 'Field holding the response of a demonstration.', cite: 'lab', minLength: 1 },
+      chosen: { description: 'Field holding the preferred response.', cite: 'lab', minLength: 1 },
+      rejected: { description: 'Field holding the dispreferred response.', cite: 'lab', minLength: 1 },
+    },
+  },
+  on_bad_line: {
+    description: 'What to do with a malformed JSONL line.',
+    cite: 'lab',
+    options: { fail: 'stop with an error naming the file and line', skip: 'skip it and count it in the log' },
+  },
+  truncation: {
+    description: 'What to do with an example longer than `model.context`.',
+    cite: '§9',
+    options: {
+      prompt_left: 'drop prompt tokens from the left (spec §9 default)',
+      skip: 'leave the example out',
+      fail: 'stop with an error',
+    },
+  },
+  demonstrations_from: {
+    description: 'For AVA-d or SFT on a preference file: which half is the demonstration.',
+    cite: '§7',
+    options: { chosen: 'the chosen responses (spec §7: AVA-d in Table 1 uses the chosen halves)' },
+  },
+};
+
+const TOKENIZER: KeyDocs<TokenizerConfig> = {
+  kind: {
+    description: 'Tokenizer.',
+    cite: 'lab',
+    options: {
+      gpt2: 'GPT-2 BPE (r50k_base, gpt-tokenizer)',
+      word: 'words and punctuation, vocabulary built from the training data',
+      char: 'characters, vocabulary built from the training data',
+    },
+  },
+  remap_to_data: {
+    description: 'For gpt2: keep only the token ids the training data uses (a much smaller output layer).',
+    cite: 'lab',
+  },
+  lowercase: { description: 'For word: lower-case the text before splitting.', cite: 'lab' },
+};
+
+const MODEL: KeyDocs<ModelConfig> = {
+  n_layer: { description: 'Number of transformer blocks.', cite: '§3', integer: true, minimum: 1 },
+  n_head: { description: 'Attention heads per block; must divide `d_model`.', cite: '§3', integer: true, minimum: 1 },
+  d_model: { description: 'Hidden size H of the backbone.', cite: '§3', integer: true, minimum: 1 },
+  context: {
+    description: 'Maximum sequence length in tokens (prompt + response).',
+    cite: '§9',
+    details: 'At least 3: the TD error needs a next action (spec §1.4).',
+    integer: true,
+    minimum: 3,
+  },
+  dropout: { description: 'Dropout probability in the backbone.', cite: 'lab', minimum: 0, exclusiveMaximum: 1 },
+  init_from: {
+    description: "Load backbone and LM head from this checkpoint folder (relative to the experiment file's folder); null: from scratch.",
+    cite: 'lab',
+    details: 'The paper starts from pretrained GPT-2 or BART-base (spec §0, §9).',
+    minLength: 1,
+  },
+  q_head: {
+    description: 'Q-value head (Eq. 8).',
+    cite: '§3',
+    details: '`fresh` is the "w/o ptq" ablation of spec §2.4.',
+    options: {
+      pretrained: 'ptq: the LM head followed by log_softmax(α·π) (spec §4, Eq. 12)',
+      fresh: 'a new linear H→V head, Boltzmann likelihood ("w/o ptq")',
+    },
+  },
+  alpha: { description: 'ptq temperature α of Eq. 12.', cite: '§4', exclusiveMinimum: 0 },
+  ptq_input: {
+    description: 'Input of the ptq log-softmax.',
+    cite: '§8 #11',
+    options: {
+      probs: 'probabilities π = softmax(z): Q bounded in [−α − log V, 0] (Eq. 12 literal)',
+      logits: 'logits z: α-tempered log-probabilities (negative term unbounded)',
+    },
+  },
+  fresh_q_head_init_std: {
+    description: 'Std of the normal init of a fresh Q head (bias zero).',
+    cite: '§8 #22',
+    minimum: 0,
+  },
+  sigma_param: {
+    description: 'How the reward head parameterises σ.',
+    cite: '§8 #13',
+    options: {
+      exp: 'σ = exp(clamp(s, log_sigma_min, log_sigma_max)), as in the AVRIL code',
+      softplus: 'σ = softplus(s) + softplus_eps',
+    },
+  },
+  log_sigma_min: { description: 'Lower clamp of the raw log-std (sigma_param exp).', cite: '§8 #13' },
+  log_sigma_max: { description: 'Upper clamp of the raw log-std (sigma_param exp).', cite: '§8 #13' },
+  softplus_eps: { description: 'ε added to softplus(s) (sigma_param softplus).', cite: '§8 #13', exclusiveMinimum: 0 },
+  reward_head_arch: {
+    description: 'Reward head architecture (Eq. 9).',
+    cite: '§8 #21',
+    options: { linear: 'Dense H→2 (μ, log σ)', mlp: 'Dense H→H, activation, Dense H→2' },
+  },
+  use_reward_weights: {
+    description: 'Attention-derived reward weights w_t of Eq. 11 (rwt); false: w ≡ 1 ("w/o rwt").',
+    cite: '§2.4',
+  },
+  reward_weight_source: {
+    description: 'Where the q, k of Eq. 11 come from.',
+    cite: '§8 #5',
+    options: {
+      dedicated_attention: 'a dedicated single-head attention layer (Preference Transformer style)',
+      backbone_last_layer: "the backbone's last self-attention, averaged over heads (causal)",
+    },
+  },
+  reward_weight_causal: { description: 'Mask future keys in the weight attention (PT is non-causal).', cite: '§8 #6' },
+  reward_weight_scale: {
+    description: 'Scaling of the weight-attention scores.',
+    cite: '§8 #7',
+    options: { sqrt_d: 'divide by √d_a (PT code)', none: 'no scaling (paper formula)' },
+  },
+  pref_attn_dim: { description: 'Width d_a of the weight-attention q and k.', cite: '§8 #8', integer: true, minimum: 1 },
+  reward_weight_scope: {
+    description: 'Tokens that take part in the reward weights.',
+    cite: '§8 #9',
+    options: {
+      all_tokens: 'every valid token, prompt included',
+      response_tokens: 'response tokens only; prompt positions get w = 0',
+    },
+  },
+  reward_weight_targets: {
+    description: 'Which head outputs are multiplied by w.',
+    cite: '§8 #10',
+    options: { q_mu_sigma: 'Q, μ and σ (literal)', mu_sigma: 'μ and σ', mu: 'μ only' },
+  },
+  reward_weight_grad: {
+    description: 'Gradient into the reward weights.',
+    cite: '§8 #31',
+    options: { full: 'gradients flow into the attention projections', stop: 'stop-gradient on w' },
+  },
+};
+
+const OBJECTIVE: KeyDocs<ObjectiveConfig> = {
+  kind: {
+    description: 'Training objective.',
+    cite: '§2, §6',
+    options: {
+      'ava-p': 'AVA from preferences: Eq. 17 + CER (Eq. 18), spec §2.3',
+      'ava-d': 'AVA from demonstrations: Eq. 5–7, spec §2.2',
+      bt: 'Bradley-Terry reward model, spec §6.1',
+      pt: 'Preference Transformer adapted to text, spec §6.2',
+      sft: 'supervised fine-tuning: response-token NLL, spec §6.4',
+      dpo: 'DPO against a frozen copy of the initial model, spec §6.3',
+    },
+  },
+  beta: { description: 'Boltzmann temperature β (not DPO’s β: see `dpo_beta`).', cite: '§2', exclusiveMinimum: 0 },
+  gamma: { description: 'Discount γ in the TD error (Eq. 7).', cite: '§9', minimum: 0, maximum: 1 },
+  lambda: { description: 'Weight λ of the TD term.', cite: '§9', minimum: 0 },
+  kl_coef: {
+    description: 'Coefficient of the prior-KL term (the derivation gives 2, Eq. 16 has 1).',
+    cite: '§8 #18',
+    minimum: 0,
+  },
+  cer_coef: { description: 'Weight of the CER loss F_c against F_p; 0 is "w/o cer".', cite: '§8 #33', minimum: 0 },
+  neg_likelihood_coef: {
+    description: 'Weight of the rejected-sequence likelihood term; 0 is "w/o neg".',
+    cite: '§8 #34',
+    minimum: 0,
+  },
+  use_kl: { description: 'Include the prior-KL term; false together with use_td is "w/o irl".', cite: '§2.4' },
+  use_td: { description: 'Include the TD term; false together with use_kl is "w/o irl".', cite: '§2.4' },
+  irl_ablation_keeps_cer: {
+    description: 'Whether "w/o irl" (use_kl and use_td false) keeps the CER loss.',
+    cite: '§8 #20',
+  },
+  irl_terms_on: {
+    description: 'Sequences the KL and TD terms of AVA-p act on.',
+    cite: '§8 #14',
+    options: { chosen: 'the chosen sequence only', both: 'chosen and rejected' },
+  },
+  cer_form: {
+    description: 'Link of the CER loss (Eq. 18).',
+    cite: '§8 #15',
+    options: { sigmoid: '−σ(Δ), literal', log_sigmoid: '−log σ(Δ), Bradley-Terry style' },
+  },
+  likelihood_form: {
+    description: 'Per-transition likelihood ℓ.',
+    cite: '§8 #12',
+    details: '`scaled_q` with `model.q_head: fresh` is unbounded and is rejected (spec §2.2).',
+    options: {
+      auto: 'scaled_q with a pretrained (ptq) Q head, boltzmann with a fresh one',
+      boltzmann: 'log softmax(βQ)[a] (Eq. 5)',
+      scaled_q: 'β·Q[a] (Eq. 13 literal)',
+    },
+  },
+  loss_token_scope: {
+    description: 'Transitions that enter the losses.',
+    cite: '§8 #1',
+    options: { response: 'transitions whose action is a response token', all: 'every transition, prompt included' },
+  },
+  terminal_handling: {
+    description: 'The last action, whose TD error would need a token past the end.',
+    cite: '§8 #2',
+    options: { drop_last: 'drop it from every term (literal sums)', zero_next_q: 'include it with Q_next = 0' },
+  },
+  reduction: {
+    description: 'How per-transition losses are reduced.',
+    cite: '§8 #3',
+    options: {
+      seq_sum_batch_mean: 'sum over a sequence, mean over the batch (the paper’s sums)',
+      token_mean: 'mean over all unmasked transitions (AVRIL code)',
+      seq_mean: 'mean over a sequence, mean over the batch',
+    },
+  },
+  td_reward_alignment: {
+    description: 'Which reward position pairs with the TD error δ_t.',
+    cite: '§8 #4',
+    options: { state: 'h_t (Eq. 9 literal)', next_state: 'h_{t+1}: the reward has seen the action' },
+  },
+  td_stop_grad: {
+    description: 'Stop-gradient in the TD term.',
+    cite: '§8 #19',
+    options: { none: 'no stop-gradient', next_q: 'on the next Q-value', both_q: 'on both Q-values' },
+  },
+  sequence_reward_mode: {
+    description: 'Sequence reward R(y) used by CER, reward accuracy and ranking.',
+    cite: '§8 #16',
+    options: { last: 'the last valid token', weighted_sum: 'sum over the response', mean: 'mean over the response' },
+  },
+  sequence_reward_weighted: { description: 'Use the weighted μ̃ (true) or the raw μ (false) in R(y).', cite: '§8 #17' },
+  dpo_beta: { description: 'DPO’s KL strength (objective dpo).', cite: '§6.3', exclusiveMinimum: 0 },
+};
+
+const TRAIN: KeyDocs<TrainConfig> = {
+  steps: { description: 'Optimiser steps of the objective (after pretrain_steps).', cite: 'lab', integer: true, minimum: 1 },
+  batch_size: {
+    description: 'Sequences (or preference pairs) per step.',
+    cite: '§9',
+    details: 'The paper suggests 32 pairs for its GPT-2 reward models; small models here train well with 16.',
+    integer: true,
+    minimum: 1,
+  },
+  lr: {
+    description: 'AdamW peak learning rate, reached after warmup_steps.',
+    cite: '§9',
+    details: 'Spec §9 proposes 1e-5 for pretrained GPT-2; models trained from scratch need about 1e-3.',
+    exclusiveMinimum: 0,
+  },
+  weight_decay: { description: 'AdamW decoupled weight decay.', cite: '§9', minimum: 0 },
+  adam_beta1: { description: 'AdamW β1.', cite: '§9', minimum: 0, exclusiveMaximum: 1 },
+  adam_beta2: { description: 'AdamW β2.', cite: '§9', minimum: 0, exclusiveMaximum: 1 },
+  grad_clip: { description: 'Clip the global gradient norm to this value; 0 turns clipping off.', cite: 'lab', minimum: 0 },
+  warmup_steps: { description: 'Linear learning-rate warm-up steps.', cite: 'lab', integer: true, minimum: 0 },
+  pretrain_steps: {
+    description: 'Next-token (LM) warm-start steps on the training text before the objective.',
+    cite: '§4',
+    details: 'Makes ptq meaningful for a model trained from scratch: ptq reads the LM head.',
+    integer: true,
+    minimum: 0,
+  },
+  log_every: { description: 'Log training metrics every this many steps.', cite: 'lab', integer: true, minimum: 1 },
+  eval_every: {
+    description: 'Evaluate on held-out examples every this many steps; 0: only at the end.',
+    cite: 'lab',
+    integer: true,
+    minimum: 0,
+  },
+  checkpoint_every: {
+    description: 'Save a checkpoint every this many steps; 0: only at the end.',
+    cite: 'lab',
+    integer: true,
+    minimum: 0,
+  },
+  workers: {
+    description: 'Worker processes for data parallelism within one run.',
+    cite: 'lab',
+    details: 'The wasm backend uses one thread per process.',
+    integer: true,
+    minimum: 1,
+  },
+};
+
+const EVAL: KeyDocs<EvalConfig> = {
+  reward_accuracy_tie: {
+    description: 'How a tie R(y⁺) = R(y⁻) counts in reward accuracy.',
+    cite: '§8 #30',
+    options: { incorrect: 'as wrong (strict inequality, spec §7)', half: 'as half a correct answer' },
+  },
+  dump_token_rewards: {
+    description: 'Evaluation examples whose per-token rewards are written to the run folder.',
+    cite: '§5',
+    integer: true,
+    minimum: 0,
+  },
+  max_examples: { description: 'At most this many evaluation examples; 0: all.', cite: 'lab', integer: true, minimum: 0 },
+};
+
+export const SECTION_DOCS: { [S in SectionName]: NestedDoc<RunConfig[S]> } = {
+  engine: { description: 'Compute engine.', cite: 'lab', keys: ENGINE },
+  data: { description: 'Training and evaluation data: a built-in task or JSONL files.', cite: '§7', keys: DATA },
+  tokenizer: { description: 'How text becomes token ids.', cite: 'lab', keys: TOKENIZER },
+  model: { description: 'TQR model: GPT decoder, Q head, Gaussian reward head, reward weights.', cite: '§3', keys: MODEL },
+  objective: { description: 'Training objective and its coefficients.', cite: '§2', keys: OBJECTIVE },
+  train: { description: 'Optimiser and training loop.', cite: '§9', keys: TRAIN },
+  eval: { description: 'Evaluation.', cite: '§7', keys: EVAL },
+};
