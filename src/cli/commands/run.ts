@@ -1,0 +1,194 @@
+/**
+ * `ava-lab run <exp.ava.yaml>`: expand the ablations × seeds grid, train every cell, print
+ * (or emit) the results. Cells run in this process one after another, or in `--jobs N`
+ * child processes at once (TF.js wasm uses one core per process, so a grid on two cores
+ * runs two cells at a time).
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeEvent, type EvalSummary, type RunStatus } from '../../protocol/events.js';
+import { AvaError, EXIT } from '../../core/errors.js';
+import type { RunConfig } from '../../core/experiment/config.js';
+import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
+import { expandGrid } from '../../core/experiment/grid.js';
+import { initBackend } from '../../core/engine/backend.js';
+import { trainRun } from '../../core/train/trainer.js';
+import { GRID_MANIFEST, RUN_EVAL, RUN_STDERR, cellDirName, type GridManifest } from '../../core/run/layout.js';
+import { readJsonFile, writeJsonAtomic } from '../../core/run/files.js';
+import { readStatus, writeStatus } from '../../core/run/status.js';
+import type { Reporter } from '../reporter.js';
+import { resultsTable } from '../table.js';
+
+interface Cell {
+  index: number;
+  run: RunConfig;
+  dir: string;
+}
+
+function timestamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function parseJobs(value: string | undefined, cells: number, backend: string): number {
+  if (value === undefined || value === 'auto') return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(cells, availableParallelism()));
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new AvaError('usage', `--jobs must be a positive integer or 'auto', got '${value}'`);
+  return n;
+}
+
+function cellFailure(cell: Cell, error: unknown): string {
+  return error instanceof AvaError ? error.format() : error instanceof Error ? error.message : String(error);
+}
+
+/** Train one cell in this process. */
+async function runCellHere(cell: Cell, gridDir: string, resume: boolean, rep: Reporter, signal: AbortSignal): Promise<RunStatus> {
+  const engine = await initBackend(cell.run.engine.backend, (level, msg) => rep.log(level, msg));
+  if (resume && readStatus(cell.dir)?.status === 'finished') {
+    rep.log('info', `${cell.dir}: already finished, skipped`);
+    return 'finished';
+  }
+  mkdirSync(cell.dir, { recursive: true });
+  try {
+    const result = await trainRun({ run: cell.run, runDir: cell.dir, dataRoot: join(gridDir, 'data'), engine, resume, hooks: { emit: (e) => rep.emit(e), log: (l, m) => rep.log(l, m), signal } });
+    rep.emit({ type: 'run_end', run_dir: cell.dir, status: result.status, ...(result.summary ? { summary: result.summary } : {}) });
+    return result.status;
+  } catch (e) {
+    const message = cellFailure(cell, e);
+    appendFileSync(join(cell.dir, RUN_STDERR), message + '\n');
+    rep.emit({ type: 'run_end', run_dir: cell.dir, status: 'failed', error: message });
+    if (!(e instanceof AvaError)) rep.log('error', (e as Error).stack ?? message);
+    return 'failed';
+  }
+}
+
+/** Train one cell in a child `ava-lab run --cell` process and relay its events. */
+function runCellInChild(cell: Cell, expFile: string, gridDir: string, resume: boolean, backend: string | undefined, rep: Reporter, signal: AbortSignal): Promise<RunStatus> {
+  return new Promise((done) => {
+    const args = [...process.execArgv, process.argv[1], 'run', expFile, '--out', gridDir, '--cell', String(cell.index), '--json', ...(resume ? ['--resume', gridDir] : []), ...(backend ? ['--backend', backend] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onAbort = () => child.kill('SIGTERM');
+    signal.addEventListener('abort', onAbort, { once: true });
+    let status: RunStatus | null = null;
+    let buffer = '';
+    const stderrTail: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const l of lines) {
+        const ev = decodeEvent(l);
+        if (!ev || ev.type === 'hello' || ev.type === 'grid_start' || ev.type === 'grid_end') continue;
+        if (ev.type === 'run_end') status = ev.status;
+        const { v: _v, ts: _ts, ...body } = ev;
+        rep.emit(body);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderrTail.push(chunk);
+      if (stderrTail.length > 50) stderrTail.shift();
+    });
+    child.on('close', (code) => {
+      signal.removeEventListener('abort', onAbort);
+      if (status === null) {
+        // The child died before reporting: record why, and make sure the run does not look alive or complete.
+        const tail = stderrTail.join('').trim().split('\n').slice(-20).join('\n');
+        mkdirSync(cell.dir, { recursive: true });
+        appendFileSync(join(cell.dir, RUN_STDERR), tail + '\n');
+        const prev = readStatus(cell.dir);
+        writeStatus(cell.dir, { status: 'failed', pid: child.pid ?? 0, started: prev?.started ?? new Date().toISOString(), updated: '', step: prev?.step ?? 0, total_steps: prev?.total_steps ?? 0, error: `backend exited with code ${code}: ${tail.split('\n').pop() ?? ''}` });
+        rep.emit({ type: 'run_end', run_dir: cell.dir, status: 'failed', error: `exited with code ${code}${tail ? `: ${tail.split('\n').pop()}` : ''}` });
+        status = 'failed';
+      }
+      done(status);
+    });
+  });
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
+}
+
+export async function runCommand(argv: string[], rep: Reporter, signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'runs-root': { type: 'string' },
+      out: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      seed: { type: 'string', multiple: true },
+      resume: { type: 'string' },
+      jobs: { type: 'string' },
+      backend: { type: 'string' },
+      cell: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab run <experiment.ava.yaml> [--out DIR] [--resume GRID_DIR] [--only VARIANT] [--seed N] [--jobs N|auto] [--backend auto|tensorflow|wasm|cpu] [--json]');
+  const expFile = resolve(positionals[0]);
+  const loaded = await loadExperiment(expFile);
+  throwIfErrors(loaded);
+  for (const d of loaded.diagnostics) rep.log('warn', `${d.file}:${d.line}:${d.column}: ${d.key}: ${d.message}`);
+  const backend = values.backend;
+  if (backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new AvaError('usage', `--backend must be auto, tensorflow, wasm or cpu, got '${backend}'`);
+
+  const exp = loaded.config;
+  const gridDir = resolve(values.resume ?? values.out ?? join(values['runs-root'] ?? join(dirname(expFile), 'runs'), exp.name, timestamp()));
+  const resume = values.resume !== undefined;
+  if (resume && !existsSync(join(gridDir, GRID_MANIFEST))) throw new AvaError('usage', `--resume ${gridDir}: no ${GRID_MANIFEST} there (not a grid directory of ava-lab run)`);
+
+  const all: Cell[] = expandGrid(exp).map((run, index) => ({
+    index,
+    run: backend ? { ...run, engine: { ...run.engine, backend: backend as RunConfig['engine']['backend'] } } : run,
+    dir: join(gridDir, cellDirName(run.variant, run.seed)),
+  }));
+
+  // A child process trains exactly one cell of the grid its parent set up.
+  if (values.cell !== undefined) {
+    const cell = all[Number(values.cell)];
+    if (!cell) throw new AvaError('usage', `--cell ${values.cell}: the grid has ${all.length} cells`);
+    const status = await runCellHere(cell, gridDir, resume, rep, signal);
+    return status === 'finished' ? EXIT.ok : status === 'stopped' ? EXIT.interrupted : EXIT.failure;
+  }
+
+  const seeds = values.seed?.map(Number);
+  const cells = all.filter((c) => (!values.only || values.only.includes(c.run.variant)) && (!seeds || seeds.includes(c.run.seed)));
+  if (cells.length === 0) throw new AvaError('usage', `no grid cell matches --only ${values.only?.join(',') ?? '*'} --seed ${values.seed?.join(',') ?? '*'}; variants: ${[...new Set(all.map((c) => c.run.variant || "''"))].join(', ')}`);
+
+  mkdirSync(gridDir, { recursive: true });
+  if (!resume) {
+    const manifest: GridManifest = { experiment: exp.name, experiment_file: expFile, created: new Date().toISOString(), cells: all.map((c) => ({ variant: c.run.variant, seed: c.run.seed, dir: cellDirName(c.run.variant, c.run.seed) })) };
+    writeJsonAtomic(join(gridDir, GRID_MANIFEST), manifest);
+    copyFileSync(expFile, join(gridDir, 'experiment.ava.yaml'));
+  }
+  rep.emit({ type: 'grid_start', experiment: exp.name, grid_dir: gridDir, cells: cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, run_dir: c.dir })) });
+
+  const jobs = parseJobs(values.jobs, cells.length, backend ?? exp.engine.backend);
+  const statuses = new Map<Cell, RunStatus>();
+  if (jobs === 1) {
+    for (const cell of cells) {
+      if (signal.aborted) break;
+      statuses.set(cell, await runCellHere(cell, gridDir, resume, rep, signal));
+    }
+  } else {
+    rep.log('info', `training ${cells.length} cells, ${jobs} at a time (one process each)`);
+    await pool(cells, jobs, async (cell) => {
+      if (signal.aborted) return;
+      statuses.set(cell, await runCellInChild(cell, expFile, gridDir, resume, backend, rep, signal));
+    });
+  }
+
+  const all_ = [...statuses.values()];
+  const gridStatus: RunStatus = all_.includes('failed') ? 'failed' : signal.aborted || all_.includes('stopped') || all_.length < cells.length ? 'stopped' : 'finished';
+  rep.print(resultsTable(cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, kind: c.run.objective.kind, status: statuses.get(c) ?? 'pending', summary: readJsonFile<EvalSummary>(join(c.dir, RUN_EVAL)) }))));
+  rep.print(`\nRuns: ${gridDir}`);
+  rep.emit({ type: 'grid_end', grid_dir: gridDir, status: gridStatus });
+  return gridStatus === 'finished' ? EXIT.ok : gridStatus === 'stopped' ? EXIT.interrupted : EXIT.failure;
+}

@@ -1,0 +1,91 @@
+/**
+ * `ava-lab`: the headless backend. The same YAML runs here, in the VS Code extension
+ * (which starts this process and reads its `--json` events) and on a remote machine.
+ */
+import { AvaError, EXIT } from '../core/errors.js';
+import { createReporter, type Reporter } from './reporter.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { dataCommand } from './commands/data.js';
+import { evalCommand } from './commands/eval.js';
+import { rewardsCommand } from './commands/rewards.js';
+import { serveCommand } from './commands/serve.js';
+import { AVA_LAB_VERSION } from '../core/train/environment.js';
+
+const USAGE = `ava-lab ${AVA_LAB_VERSION}: AVA reward models and baselines, from experiment YAML to run directories
+
+usage:
+  ava-lab run <exp.ava.yaml> [--out DIR] [--runs-root DIR] [--resume GRID_DIR] [--only VARIANT] [--seed N] [--jobs N|auto] [--backend auto|tensorflow|wasm|cpu] [--json]
+  ava-lab validate <exp.ava.yaml> [--json]
+  ava-lab eval <run_dir> <data.jsonl> [--json]
+  ava-lab rewards <run_dir> <data.jsonl> --line N [--json]
+  ava-lab serve --json                 (stdin requests → stdout responses; used by the VS Code hover)
+  ava-lab data make <task> --out DIR [--seed N] [--n-train N] [--n-eval N] [--noise P] [--noise-model flip|bt]
+
+--json writes the versioned JSON-lines event protocol (src/protocol/events.ts) on stdout.
+Ctrl-C / SIGTERM during a run writes a checkpoint and exits; --resume continues from it.`;
+
+const EXIT_BY_CODE: Record<AvaError['code'], number> = { usage: EXIT.usage, config: EXIT.config, data: EXIT.data, numeric: EXIT.numeric, checkpoint: EXIT.failure, backend: EXIT.failure };
+
+async function dispatch(command: string | undefined, argv: string[], rep: Reporter, signal: AbortSignal): Promise<number> {
+  switch (command) {
+    case 'run':
+      return runCommand(argv, rep, signal);
+    case 'validate':
+      return validateCommand(argv, rep);
+    case 'eval':
+      return evalCommand(argv, rep);
+    case 'rewards':
+      return rewardsCommand(argv, rep);
+    case 'serve':
+      return serveCommand(argv, rep);
+    case 'data':
+      return dataCommand(argv, rep);
+    case '--version':
+    case 'version':
+      rep.print(AVA_LAB_VERSION);
+      return EXIT.ok;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      rep.print(USAGE);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      throw new AvaError('usage', `unknown command '${command}' (commands: run, validate, eval, rewards, serve, data)`);
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const rep = createReporter({ json: rest.includes('--json'), verbose: rest.includes('--verbose') });
+  // First Ctrl-C / SIGTERM: stop cleanly (checkpoint, status `stopped`). A second one: exit now.
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    // Only `run` has work to save; every other command ends at once.
+    if (controller.signal.aborted || command !== 'run') process.exit(EXIT.interrupted);
+    rep.log('warn', `${sig}: stopping after the current step (checkpoint is written); send again to exit at once`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await dispatch(command, rest.filter((a) => a !== '--verbose'), rep, controller.signal);
+  } catch (e) {
+    if (e instanceof AvaError) {
+      rep.emit({ type: 'error', message: e.format() });
+      if (!rep.json) for (const d of e.details.slice(0, 20)) process.stderr.write(`  ${d}\n`);
+      return EXIT_BY_CODE[e.code];
+    }
+    const err = e as Error;
+    rep.emit({ type: 'error', message: `internal error: ${err.message}` });
+    process.stderr.write(`${err.stack ?? err.message}\nThis is a bug in ava-lab; please report it with the command you ran.\n`);
+    return EXIT.failure;
+  } finally {
+    rep.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,114 @@
+/**
+ * Per-token rewards of one dataset line from a trained run, on demand: the service behind
+ * `ava-lab rewards --line N` and the hover of the VS Code extension (through `ava-lab serve`).
+ * Trained runs stay loaded in a small LRU cache; dataset files are indexed lazily (a huge
+ * file is never read whole), and results are cached per (run, file, line).
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LineRewards } from '../../protocol/events.js';
+import { AvaError } from '../errors.js';
+import { JsonlIndex } from '../data/jsonl.js';
+import { demoExample, pairExample } from '../data/dataset.js';
+import { loadTrainedRun, type TrainedRun } from './trained.js';
+import { readDemos, readPairs } from './readout.js';
+
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly capacity: number, private readonly evict: (v: V) => void = () => {}) {}
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    while (this.map.size > this.capacity) {
+      const [oldK, oldV] = this.map.entries().next().value as [K, V];
+      this.map.delete(oldK);
+      this.evict(oldV);
+    }
+  }
+  delete(k: K): void {
+    this.map.delete(k);
+  }
+  clear(): void {
+    for (const v of this.map.values()) this.evict(v);
+    this.map.clear();
+  }
+}
+
+export class LineRewardService {
+  private readonly runs = new Lru<string, Promise<TrainedRun>>(2, (p) => void p.then((r) => r.dispose(), () => {}));
+  private readonly indexes = new Lru<string, { mtime: number; index: JsonlIndex }>(8);
+  private readonly results = new Lru<string, LineRewards>(512);
+
+  private run(runDir: string): Promise<TrainedRun> {
+    let p = this.runs.get(runDir);
+    if (!p) {
+      p = loadTrainedRun(runDir);
+      // A run that failed to load is tried again next time (it may still be training).
+      p.catch(() => this.runs.delete(runDir));
+      this.runs.set(runDir, p);
+    }
+    return p;
+  }
+
+  private async index(file: string): Promise<JsonlIndex> {
+    const mtime = statSync(file).mtimeMs;
+    const hit = this.indexes.get(file);
+    if (hit && hit.mtime === mtime) return hit.index;
+    const index = await JsonlIndex.open(file);
+    this.indexes.set(file, { mtime, index });
+    return index;
+  }
+
+  /** Per-token rewards of line `line` (1-based) of `dataFile` under the model of `runDir`. */
+  async lineRewards(runDirIn: string, dataFileIn: string, line: number): Promise<LineRewards> {
+    const runDir = resolve(runDirIn);
+    const dataFile = resolve(dataFileIn);
+    if (!Number.isInteger(line) || line < 1) throw new AvaError('usage', `--line must be a positive integer, got ${line}`);
+    let mtime: number;
+    try {
+      mtime = statSync(dataFile).mtimeMs;
+    } catch {
+      throw new AvaError('data', 'file not found', { file: dataFile });
+    }
+    const key = `${runDir}\0${dataFile}\0${mtime}\0${line}`;
+    const cached = this.results.get(key);
+    if (cached) return cached;
+
+    const trained = await this.run(runDir);
+    const text = await (await this.index(dataFile)).readLine(line);
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (e) {
+      throw new AvaError('data', `line is not valid JSON: ${(e as Error).message}`, { file: dataFile, line });
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AvaError('data', 'line is not a JSON object', { file: dataFile, line });
+    const { run, tokenizer, models } = trained;
+    const ctx = { file: dataFile, line, data: { ...run.data, truncation: run.data.truncation === 'fail' ? 'prompt_left' as const : run.data.truncation }, tokenizer, context: run.model.context };
+    const isPair = [run.data.fields.chosen, run.data.fields.rejected].every((f) => f in (row as Record<string, unknown>));
+    let result: LineRewards;
+    if (isPair) {
+      const pair = pairExample(row as Record<string, unknown>, ctx);
+      if (!pair) throw new AvaError('data', `longer than the model's context (${run.model.context} tokens)`, { file: dataFile, line });
+      result = readPairs(models, [pair], run, tokenizer)[0];
+    } else {
+      const demo = demoExample(row as Record<string, unknown>, { ...ctx, data: { ...ctx.data, format: 'demonstration' } });
+      if (!demo) throw new AvaError('data', `longer than the model's context (${run.model.context} tokens)`, { file: dataFile, line });
+      result = readDemos(models, [demo], run, tokenizer)[0];
+    }
+    this.results.set(key, result);
+    return result;
+  }
+
+  dispose(): void {
+    this.runs.clear();
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The training loop of one run (one grid cell): optional LM warm-start, then the
+ * configured objective, with metrics appended to `metrics.jsonl` every logged step,
+ * periodic evaluation and checkpoints, a clean stop on cancellation (checkpoint + `stopped`),
+ * exact resume from the latest checkpoint, and a diagnosis instead of a NaN.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import type { EvalSummary, EventBody, MetricRecord, Phase } from '../../protocol/events.js';
+import { AvaError } from '../errors.js';
+import { isPairwise, type RunConfig } from '../experiment/config.js';
+import { resolvedConfigYaml } from '../experiment/grid.js';
+import type { EngineInfo } from '../engine/backend.js';
+import { AdamW } from '../engine/optim.js';
+import { TQR, headsFor } from '../model/tqr.js';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
+import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { BatchSampler, collatePairs, collateSeqs } from '../data/batch.js';
+import type { PairBatch, SeqBatch } from '../data/types.js';
+import { JsonlAppender, readJsonFile, readJsonlFile, writeJsonAtomic, writeTextAtomic } from '../run/files.js';
+import {
+  CHECKPOINTS_DIR,
+  LATEST_CHECKPOINT,
+  RUN_CONFIG,
+  RUN_ENV,
+  RUN_EVAL,
+  RUN_EVALS,
+  RUN_METRICS,
+  RUN_TOKEN_REWARDS,
+  checkpointDirName,
+  type RunStatusFile,
+} from '../run/layout.js';
+import { writeStatus } from '../run/status.js';
+import { evaluate } from '../eval/evaluate.js';
+import { readDemos, readPairs } from '../eval/readout.js';
+import { prepareData, type PreparedData } from './data.js';
+import { disposePairBatch, disposeSeqBatch } from './batching.js';
+import { objectiveLoss, pretrainLoss, type Models, type LossResult } from './objective.js';
+import { environmentInfo } from './environment.js';
+import { packWeights, splitWeights } from './weights.js';
+
+export interface TrainHooks {
+  emit(event: EventBody): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /** Aborted by SIGINT/SIGTERM or the UI's Stop: the run checkpoints and ends `stopped`. */
+  signal: AbortSignal;
+}
+
+export interface TrainOptions {
+  run: RunConfig;
+  runDir: string;
+  /** Where built-in task data is generated (shared by the cells of a grid). */
+  dataRoot: string;
+  engine: EngineInfo;
+  resume: boolean;
+  hooks: TrainHooks;
+}
+
+export interface TrainResult {
+  status: 'finished' | 'stopped';
+  summary: EvalSummary | null;
+}
+
+interface LatestCheckpoint {
+  step: number;
+  path: string;
+}
+
+interface CheckpointMeta {
+  step: number;
+  phase: Phase;
+  sampler: ReturnType<BatchSampler['state']>;
+  vocab_size: number;
+  objective: string;
+  config: RunConfig;
+}
+
+function countTokens(batch: SeqBatch | PairBatch): number {
+  const sum = (b: SeqBatch) => b.lengths.reduce((a, n) => a + n, 0);
+  return 'chosen' in batch ? sum(batch.chosen) + sum(batch.rejected) : sum(batch);
+}
+
+/** One optimiser step. Returns the loss terms as numbers; applies no update when the loss is not finite. */
+function trainStep(models: Models, optimizer: AdamW, batch: SeqBatch | PairBatch, lossFn: (m: Models, b: SeqBatch | PairBatch) => LossResult): Record<string, number> {
+  return tf.tidy(() => {
+    const terms: Record<string, tf.Scalar> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const r = lossFn(models, batch);
+      for (const [k, t] of Object.entries(r.terms)) terms[k] = tf.keep(t);
+      return r.loss;
+    }, [...models.policy.variables().values()]);
+    const values: Record<string, number> = { loss: value.dataSync()[0] };
+    for (const [k, t] of Object.entries(terms)) values[k] = t.dataSync()[0];
+    tf.dispose(Object.values(terms));
+    if (Number.isFinite(values.loss)) {
+      const report = optimizer.applyGradients(grads);
+      values.grad_norm = report.gradNorm;
+      values.lr = report.lr;
+    }
+    return values;
+  });
+}
+
+function diagnoseNonFinite(step: number, phase: Phase, values: Record<string, number>, run: RunConfig): AvaError {
+  const bad = Object.entries(values).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
+  const hints = [`lower train.lr (now ${run.train.lr})`, 'keep train.grad_clip > 0'];
+  if (run.objective.kind.startsWith('ava')) hints.push(`narrow model.log_sigma_min/max (now ${run.model.log_sigma_min}..${run.model.log_sigma_max})`, "try objective.cer_form 'log_sigmoid' or model.ptq_input 'probs'");
+  return new AvaError('numeric', `non-finite loss at ${phase} step ${step} (${bad.join(', ')}); the update was not applied. Try: ${hints.join('; ')}`, { key: 'train' });
+}
+
+export class Trainer {
+  private readonly run: RunConfig;
+  private readonly dir: string;
+  private readonly hooks: TrainHooks;
+  private readonly metrics: JsonlAppender;
+  private readonly started = Date.now();
+  private models!: Models;
+  private optimizer!: AdamW;
+  private data!: PreparedData;
+  private tokenizer!: Tokenizer;
+  private status: RunStatusFile;
+
+  constructor(private readonly opts: TrainOptions) {
+    this.run = opts.run;
+    this.dir = opts.runDir;
+    this.hooks = opts.hooks;
+    this.metrics = new JsonlAppender(join(this.dir, RUN_METRICS));
+    this.status = {
+      status: 'running',
+      pid: process.pid,
+      started: new Date().toISOString(),
+      updated: new Date().toISOString(),
+      step: 0,
+      total_steps: this.totalSteps(),
+    };
+  }
+
+  private totalSteps(): number {
+    return this.run.train.pretrain_steps + this.run.train.steps;
+  }
+
+  private setStatus(patch: Partial<RunStatusFile>): void {
+    this.status = { ...this.status, ...patch };
+    writeStatus(this.dir, this.status);
+  }
+
+  private logMetric(phase: Phase, step: number, values: Record<string, number>): void {
+    const record: MetricRecord = { step, phase, time: (Date.now() - this.started) / 1000, values };
+    this.metrics.append(record);
+    this.hooks.emit({ type: 'metrics', run_dir: this.dir, record });
+  }
+
+  /** Build (or restore) the model, optimiser and data; returns the step to continue from. */
+  private async setUp(): Promise<{ step: number; sampler: BatchSampler }> {
+    const { run } = this;
+    const latest = this.opts.resume ? readJsonFile<LatestCheckpoint>(join(this.dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT)) : null;
+    const ckpt = latest ? await loadCheckpoint(join(this.dir, CHECKPOINTS_DIR, latest.path)) : null;
+    this.tokenizer = ckpt ? tokenizerFromJSON(ckpt.tokenizer as Parameters<typeof tokenizerFromJSON>[0]) : (undefined as unknown as Tokenizer);
+    this.data = await prepareData(run, this.opts.dataRoot, ckpt ? this.tokenizer : undefined);
+    this.tokenizer = this.data.tokenizer;
+    const { badLines, tooLong } = this.data.skipped;
+    if (badLines || tooLong) this.hooks.log('warn', `${this.dir}: skipped ${badLines} malformed line(s) and ${tooLong} over-long example(s) (data.on_bad_line, data.truncation)`);
+
+    const heads = headsFor(run.objective.kind, run.model);
+    const policy = new TQR(run.model, this.tokenizer.vocabSize, { seed: run.seed, heads });
+    if (run.model.init_from && !ckpt) {
+      const init = await loadCheckpoint(run.model.init_from);
+      policy.loadWeights(init.weights, { strict: false });
+      tf.dispose([...init.weights.values()]);
+    }
+    const saved = ckpt ? splitWeights(ckpt.weights) : null;
+    if (saved) policy.loadWeights(saved.policy);
+    let reference: TQR | null = null;
+    if (run.objective.kind === 'dpo') {
+      // The frozen reference is the policy as it starts (spec §6.3); after a resume, the saved reference.
+      reference = new TQR(run.model, this.tokenizer.vocabSize, { seed: run.seed, heads });
+      reference.loadWeights(saved?.reference ?? new Map<string, tf.Tensor>(policy.variables()));
+    }
+    this.models = { policy, reference };
+    this.optimizer = new AdamW(policy.variables(), {
+      lr: run.train.lr,
+      beta1: run.train.adam_beta1,
+      beta2: run.train.adam_beta2,
+      weightDecay: run.train.weight_decay,
+      gradClip: run.train.grad_clip,
+      warmupSteps: run.train.warmup_steps,
+      totalSteps: this.totalSteps(),
+      schedule: run.train.lr_schedule,
+    });
+    const n = isPairwise(run.objective.kind) ? this.data.trainPairs.length : this.data.trainDemos.length;
+    if (ckpt) {
+      this.optimizer.setState(ckpt.optimizer as Parameters<AdamW['setState']>[0]);
+      const meta = ckpt.meta as unknown as CheckpointMeta;
+      tf.dispose([...ckpt.weights.values()]);
+      this.truncateMetricsAfter(meta.step);
+      this.hooks.log('info', `${this.dir}: resumed from step ${meta.step}`);
+      return { step: meta.step, sampler: BatchSampler.fromState(n, run.train.batch_size, meta.sampler) };
+    }
+    return { step: 0, sampler: new BatchSampler(n, run.train.batch_size, run.seed) };
+  }
+
+  /** Lines logged after the checkpoint we resume from would be logged again: drop them. */
+  private truncateMetricsAfter(step: number): void {
+    const path = join(this.dir, RUN_METRICS);
+    const kept = readJsonlFile<MetricRecord>(path).filter((r) => r.step <= step);
+    writeTextAtomic(path, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
+
+  private async saveCheckpoint(step: number, phase: Phase, sampler: BatchSampler): Promise<void> {
+    const name = checkpointDirName(step);
+    const path = join(this.dir, CHECKPOINTS_DIR, name);
+    const meta: CheckpointMeta = { step, phase, sampler: sampler.state(), vocab_size: this.tokenizer.vocabSize, objective: this.run.objective.kind, config: this.run };
+    await saveCheckpoint(path, {
+      weights: packWeights(this.models),
+      optimizer: this.optimizer.getState(),
+      meta,
+      tokenizer: this.tokenizer.toJSON(),
+    });
+    const latest = readJsonFile<LatestCheckpoint>(join(this.dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT));
+    writeJsonAtomic(join(this.dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT), { step, path: name });
+    // Keep the newest two checkpoints: the one just written and the one before it.
+    if (latest && latest.path !== name) {
+      const older = readJsonFile<{ previous?: string }>(join(this.dir, CHECKPOINTS_DIR, 'previous.json'))?.previous;
+      if (older && older !== latest.path && existsSync(join(this.dir, CHECKPOINTS_DIR, older))) rmSync(join(this.dir, CHECKPOINTS_DIR, older), { recursive: true, force: true });
+      writeJsonAtomic(join(this.dir, CHECKPOINTS_DIR, 'previous.json'), { previous: latest.path });
+    }
+    this.metrics.sync();
+    this.hooks.emit({ type: 'checkpoint', run_dir: this.dir, step, path });
+  }
+
+  private nextBatch(sampler: BatchSampler, phase: Phase): SeqBatch | PairBatch {
+    const idx = sampler.next();
+    if (isPairwise(this.run.objective.kind) && phase === 'train') return collatePairs(idx.map((i) => this.data.trainPairs[i]));
+    const seqs = isPairwise(this.run.objective.kind) ? idx.map((i) => this.data.trainPairs[i].chosen) : idx.map((i) => this.data.trainDemos[i].seq);
+    return collateSeqs(seqs);
+  }
+
+  private bestPossible(): number | undefined {
+    const ps = this.data.evalPairs.map((p) => p.gold?.pLabelCorrect);
+    if (ps.length > 0 && ps.every((p) => p !== undefined)) return ps.reduce((a, b) => a + (b as number), 0) / ps.length;
+    return this.data.files.task?.bestPossibleAccuracy;
+  }
+
+  private runEval(step: number): EvalSummary {
+    const summary = evaluate(this.models, this.data.evalPairs, this.run, step, this.bestPossible());
+    if (summary.reward_acc) this.logMetric('eval', step, { reward_acc: summary.reward_acc.value, ...(summary.gold_acc ? { gold_acc: summary.gold_acc.value } : {}) });
+    new JsonlAppender(join(this.dir, RUN_EVALS)).append(summary);
+    this.hooks.emit({ type: 'eval', run_dir: this.dir, summary });
+    return summary;
+  }
+
+  private finalEvaluation(step: number): EvalSummary {
+    const summary = this.runEval(step);
+    summary.eval_file = this.data.files.eval;
+    summary.task = this.data.files.task?.name ?? null;
+    writeJsonAtomic(join(this.dir, RUN_EVAL), summary);
+    const n = this.run.eval.dump_token_rewards;
+    const dump = this.data.evalPairs.length
+      ? readPairs(this.models, this.data.evalPairs.slice(0, n), this.run, this.tokenizer)
+      : readDemos(this.models, this.data.evalDemos.slice(0, n), this.run, this.tokenizer);
+    writeTextAtomic(join(this.dir, RUN_TOKEN_REWARDS), dump.map((l) => JSON.stringify(l) + '\n').join(''));
+    return summary;
+  }
+
+  async train(): Promise<TrainResult> {
+    const { run, hooks } = this;
+    writeTextAtomic(join(this.dir, RUN_CONFIG), resolvedConfigYaml(run));
+    this.setStatus({});
+    const pre = run.train.pretrain_steps;
+    let step = 0;
+    try {
+      const start = await this.setUp();
+      writeJsonAtomic(join(this.dir, RUN_ENV), environmentInfo(this.opts.engine, run, this.data.files));
+      hooks.emit({ type: 'run_start', run_dir: this.dir, name: run.name, variant: run.variant, seed: run.seed, total_steps: this.totalSteps(), ...(start.step > 0 ? { resumed_from: start.step } : {}) });
+      const sampler = start.sampler;
+      step = start.step;
+      let tokens = 0;
+      let windowStart = Date.now();
+      while (step < this.totalSteps()) {
+        if (hooks.signal.aborted) {
+          await this.saveCheckpoint(step, step < pre ? 'pretrain' : 'train', sampler);
+          this.setStatus({ status: 'stopped', step });
+          return { status: 'stopped', summary: null };
+        }
+        const phase: Phase = step < pre ? 'pretrain' : 'train';
+        const batch = this.nextBatch(sampler, phase);
+        tokens += countTokens(batch);
+        const lossFn = phase === 'pretrain' ? (m: Models, b: SeqBatch | PairBatch) => pretrainLoss(m, b as SeqBatch) : (m: Models, b: SeqBatch | PairBatch) => objectiveLoss(m, b, run);
+        const values = trainStep(this.models, this.optimizer, batch, lossFn);
+        'chosen' in batch ? disposePairBatch(batch) : disposeSeqBatch(batch);
+        step += 1;
+        if (!Number.isFinite(values.loss)) throw diagnoseNonFinite(step, phase, values, run);
+
+        if (step % run.train.log_every === 0 || step === this.totalSteps()) {
+          const seconds = (Date.now() - windowStart) / 1000;
+          this.logMetric(phase, step, { ...values, tokens_per_s: seconds > 0 ? tokens / seconds : 0 });
+          tokens = 0;
+          windowStart = Date.now();
+          this.setStatus({ step });
+        }
+        hooks.emit({ type: 'progress', run_dir: this.dir, phase, step, total: this.totalSteps() });
+        if (phase === 'train' && step < this.totalSteps() && run.train.eval_every > 0 && (step - pre) % run.train.eval_every === 0 && this.data.evalPairs.length) this.runEval(step);
+        if (step < this.totalSteps() && run.train.checkpoint_every > 0 && step % run.train.checkpoint_every === 0) await this.saveCheckpoint(step, phase, sampler);
+        // Let signals and I/O through between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await this.saveCheckpoint(step, 'train', sampler);
+      const summary = this.finalEvaluation(step);
+      this.setStatus({ status: 'finished', step });
+      return { status: 'finished', summary };
+    } catch (e) {
+      this.setStatus({ status: 'failed', step, error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    } finally {
+      this.metrics.close();
+    }
+  }
+
+  dispose(): void {
+    this.models?.policy.dispose();
+    this.models?.reference?.dispose();
+    this.optimizer?.dispose();
+  }
+}
+
+/** Train one run to the end (or until stopped), releasing every tensor it made. */
+export async function trainRun(opts: TrainOptions): Promise<TrainResult> {
+  const trainer = new Trainer(opts);
+  try {
+    return await trainer.train();
+  } finally {
+    trainer.dispose();
+  }
+}

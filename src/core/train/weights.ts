@@ -1,0 +1,24 @@
+/**
+ * One checkpoint holds the trained policy and, for DPO, its frozen reference: the reference's
+ * tensors are stored under the prefix `reference/`.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Models } from './objective.js';
+
+const REFERENCE_PREFIX = 'reference/';
+
+export function packWeights(models: Models): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>(models.policy.variables());
+  for (const [name, v] of models.reference?.variables() ?? []) out.set(REFERENCE_PREFIX + name, v);
+  return out;
+}
+
+export function splitWeights(weights: Map<string, tf.Tensor>): { policy: Map<string, tf.Tensor>; reference: Map<string, tf.Tensor> | null } {
+  const policy = new Map<string, tf.Tensor>();
+  const reference = new Map<string, tf.Tensor>();
+  for (const [name, t] of weights) {
+    if (name.startsWith(REFERENCE_PREFIX)) reference.set(name.slice(REFERENCE_PREFIX.length), t);
+    else policy.set(name, t);
+  }
+  return { policy, reference: reference.size > 0 ? reference : null };
+}
