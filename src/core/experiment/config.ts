@@ -2,8 +2,11 @@
  * The resolved experiment configuration: one typed object per YAML section.
  *
  * Every ambiguity of the paper (spec §8) that concerns training is a key here, with the
- * spec's default. The JSON Schema in `schemas/experiment.schema.json` documents the same
- * keys for editors; `test/experiment.schema.test.ts` checks the two agree.
+ * spec's default (rows 23–29 and 32 concern generation, PPO, best-of-N, LLM judging, BART and
+ * RewardBench ensembling, which AVA Lab does not run, so they have no key). A new key also needs
+ * a line in `schemaDocs.ts` (tsc enforces it); then run `scripts/write-experiment-schema.ts` to
+ * update `schemas/experiment.schema.json`, which `test/experiment-schema.test.ts` compares with
+ * the builder and with these defaults.
  *
  * This module is pure data: no tensors, no I/O, no `vscode`.
  */

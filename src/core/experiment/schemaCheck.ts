@@ -78,6 +78,9 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'null',
 };
 
+/** Words YAML 1.1 read as booleans; YAML 1.2 (what we parse) reads them as strings. */
+const YAML11_BOOLEANS = /^(y|yes|n|no|on|off)$/i;
+
 /** How a value the user wrote is named in a message. */
 export function describeValue(x: unknown): string {
   if (x === null) return 'an empty value (null)';
@@ -103,8 +106,9 @@ function issuesOf(e: ErrorObject, data: unknown): Issue[] {
     case 'additionalProperties':
       return [unknownKey(path, String(p.additionalProperty), e.parentSchema as JsonSchema)];
     case 'type': {
-      const types = ([] as string[]).concat(p.type as string | string[]).map((t) => TYPE_NAMES[t] ?? t);
-      return [error(`must be ${types.join(' or ')}, found ${describeValue(value)}`)];
+      const types = ([] as string[]).concat(p.type as string | string[]);
+      const hint = types.includes('boolean') && typeof value === 'string' && YAML11_BOOLEANS.test(value) ? ' (YAML 1.2 reads only true and false as booleans)' : '';
+      return [error(`must be ${types.map((t) => TYPE_NAMES[t] ?? t).join(' or ')}, found ${describeValue(value)}${hint}`)];
     }
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map((v) => (v === null ? 'null' : String(v)));
