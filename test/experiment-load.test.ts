@@ -129,6 +129,13 @@ describe('parseExperiment', () => {
     assert.ok(diagnostics.every((d) => d.key === '' && d.severity === 'error'));
   });
 
+  it('refuses an alias bomb with one diagnostic instead of expanding it', () => {
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]'];
+    const { diagnostics } = parseExperiment(`${rows.join('\n')}\nname: x\n`, '/tmp/bomb.ava.yaml');
+    assert.equal(diagnostics.length, 1);
+    assert.match(diagnostics[0].message, /alias/i);
+  });
+
   it('treats an empty file as a file without a name', () => {
     const { diagnostics } = parseExperiment('', '/tmp/empty.ava.yaml');
     assert.deepEqual(

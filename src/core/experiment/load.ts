@@ -74,17 +74,22 @@ export function parseExperiment(text: string, file: string): LoadedExperiment {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const map = new SourceMap(doc, lines, file);
   const fallback: ExperimentConfig = { name: '', ...structuredClone(DEFAULTS) };
-  const done = (diagnostics: Diagnostic[], config = fallback): LoadedExperiment => ({ file, config, diagnostics: sortByPosition(diagnostics) });
+  const done = (diagnostics: Diagnostic[], config = fallback): LoadedExperiment => ({
+    file,
+    config,
+    diagnostics: sortByPosition([...diagnostics, ...fileNameWarning(file)]),
+  });
 
   const syntax = syntaxDiagnostics(doc, map);
-  const data = syntax.some((d) => d.severity === 'error') ? undefined : toData(doc, map, syntax);
-  if (data === undefined) return done(syntax);
+  if (syntax.some((d) => d.severity === 'error')) return done(syntax);
+  const read = toData(doc, map);
+  if ('error' in read) return done([...syntax, read.error]);
 
-  const schema = experimentSchemaIssues(data).map((i) => map.place(i));
+  const schema = experimentSchemaIssues(read.data).map((i) => map.place(i));
   if (schema.length) return done([...syntax, ...schema]);
 
-  const config = normalise(deepMerge(fallback, data), dirname(resolve(file)));
-  return done([...syntax, ...gridDiagnostics(config, map), ...fileNameWarning(file)], config);
+  const config = normalise(deepMerge(fallback, read.data), dirname(resolve(file)));
+  return done([...syntax, ...gridDiagnostics(config, map)], config);
 }
 
 function syntaxDiagnostics(doc: Document, map: SourceMap): Diagnostic[] {
@@ -94,14 +99,13 @@ function syntaxDiagnostics(doc: Document, map: SourceMap): Diagnostic[] {
   ];
 }
 
-/** The document as plain data; an empty file is an empty mapping. Undefined after an error. */
-function toData(doc: Document, map: SourceMap, out: Diagnostic[]): unknown {
+/** The document as plain data; an empty file is an empty mapping. */
+function toData(doc: Document, map: SourceMap): { data: unknown } | { error: Diagnostic } {
   try {
-    return doc.toJS() ?? {};
+    return { data: doc.toJS() ?? {} };
   } catch (e) {
     // e.g. an alias expanding too many times ("billion laughs")
-    out.push(map.diagnostic([0, 0], [], e instanceof Error ? e.message : String(e), 'error'));
-    return undefined;
+    return { error: map.diagnostic([0, 0], [], e instanceof Error ? e.message : String(e), 'error') };
   }
 }
 
