@@ -130,7 +130,7 @@ describe('parseExperiment', () => {
   });
 
   it('refuses an alias bomb with one diagnostic instead of expanding it', () => {
-    const rows = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]'];
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]'];
     const { diagnostics } = parseExperiment(`${rows.join('\n')}\nname: x\n`, '/tmp/bomb.ava.yaml');
     assert.equal(diagnostics.length, 1);
     assert.match(diagnostics[0].message, /alias/i);
