@@ -8,6 +8,8 @@ test('webview → host messages are checked field by field', () => {
   assert.ok(isWebviewMessage({ type: 'openLine', target: 'evalData', line: 3 }));
   assert.ok(isWebviewMessage({ type: 'requestLine', line: 0 }));
   assert.ok(isWebviewMessage({ type: 'openDashboard', runDir: '/r' }));
+  assert.ok(isWebviewMessage({ type: 'openTokenRewards', runDir: '/r' }));
+  assert.ok(!isWebviewMessage({ type: 'openTokenRewards' }));
   assert.ok(isWebviewMessage({ type: 'log', level: 'warn', message: 'x' }));
   assert.ok(!isWebviewMessage({ type: 'export', format: 'exe', fileName: 'a', data: '' }), 'unknown format');
   assert.ok(!isWebviewMessage({ type: 'openLine', target: '/etc/passwd', line: 1 }), 'targets are names, not paths');

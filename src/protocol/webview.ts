@@ -115,6 +115,8 @@ export type HostToWebview =
   | { type: 'compare/run'; run: CompareRun }
   | TokenRewardsInit
   | { type: 'tokens/line'; line: number; result?: LineRewards; error?: string }
+  /** Show this line of the data file (the panel was asked for it again, e.g. from a hover). */
+  | { type: 'tokens/goto'; line: number }
   | { type: 'colorScheme'; scheme: ColorSchemeName };
 
 // ── webview → host ──────────────────────────────────────────────────────────
@@ -127,6 +129,7 @@ export type WebviewToHost =
   | { type: 'openLine'; target: LineTarget; line: number }
   | { type: 'requestLine'; line: number }
   | { type: 'openDashboard'; runDir: string }
+  | { type: 'openTokenRewards'; runDir: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 export type HostMessageType = HostToWebview['type'];
@@ -134,7 +137,7 @@ export type WebviewMessageType = WebviewToHost['type'];
 
 const HOST_TYPES: ReadonlySet<string> = new Set<HostMessageType>([
   'dashboard/init', 'dashboard/records', 'dashboard/run', 'dashboard/eval',
-  'compare/init', 'compare/run', 'tokens/init', 'tokens/line', 'colorScheme',
+  'compare/init', 'compare/run', 'tokens/init', 'tokens/line', 'tokens/goto', 'colorScheme',
 ]);
 
 const EXPORT_FORMATS: ReadonlySet<string> = new Set<ExportFormat>(['csv', 'png', 'md', 'tex']);
@@ -171,6 +174,7 @@ export function isWebviewMessage(x: unknown): x is WebviewToHost {
     case 'requestLine':
       return isLineNumber(x.line);
     case 'openDashboard':
+    case 'openTokenRewards':
       return isString(x.runDir);
     case 'log':
       return isString(x.level) && LOG_LEVELS.has(x.level) && isString(x.message);
