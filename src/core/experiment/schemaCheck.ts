@@ -150,13 +150,17 @@ function duplicateItems(path: Segment[], items: unknown[]): Issue[] {
 function unknownKey(path: Segment[], key: string, parentSchema: JsonSchema): Issue {
   const allowed = Object.keys((parentSchema.properties as JsonSchema | undefined) ?? {});
   const where = path.length ? ` in \`${dottedKey(path)}\`` : '';
+  const [head, ...rest] = key.split('.');
   const guess = closest(key, allowed);
   const home = guess ? undefined : sectionHolding(key, path);
-  const hint = guess
-    ? `; did you mean \`${guess}\`?`
-    : home
-      ? `; it belongs in \`${home}\``
-      : `; allowed: ${allowed.join(', ')}`;
+  const hint =
+    rest.length && allowed.includes(head)
+      ? `; write it nested: \`${head}: { ${rest.join(': { ')}: …${' }'.repeat(rest.length)}\``
+      : guess
+        ? `; did you mean \`${guess}\`?`
+        : home
+          ? `; it belongs in \`${home}\``
+          : `; allowed: ${allowed.join(', ')}`;
   return { path: [...path, key], at: 'key', message: `unknown key \`${key}\`${where}${hint}`, severity: 'error' };
 }
 
