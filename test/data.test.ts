@@ -119,6 +119,8 @@ test('loadDemos: demonstration rows, and the chosen halves of a preference file'
   assert.deepEqual(demos.examples.map((d) => tok.decode(d.seq.ids.slice(d.seq.promptLen))), ['hi there', 'bye']);
   assert.deepEqual(demos.examples[0].goldTokens, [1, 1]);
   assert.equal(demos.examples[1].goldTokens, undefined);
+  const noPrompt = await loadDemos(fx('demos.jsonl'), data({ format: 'demonstration', fields: { ...DEFAULT_DATA.fields, prompt: '' } }), tok, 64);
+  assert.ok(noPrompt.examples.every((d) => d.seq.promptLen === 1));
   const chosen = await loadDemos(fx('gold-pairs.jsonl'), data({ format: 'preference' }), tok, 64);
   assert.deepEqual(chosen.examples.map((d) => tok.decode(d.seq.ids.slice(d.seq.promptLen))), ['cats purr softly', 'dogs bark']);
   assert.deepEqual(chosen.examples[0].goldTokens, [0.2, 0.2, 0.2]);

@@ -9,6 +9,7 @@
  *   HH style: when `fields.prompt` is "" in a preference file, chosen and rejected hold whole
  *   dialogues (Anthropic HH-RLHF). The prompt is then their longest common prefix cut just
  *   after its last "\n\nAssistant:", and chosen/rejected are the remainders.
+ *   In a demonstration file, `fields.prompt` = "" means rows have no prompt.
  *   Demonstrations from a preference file (AVA-d / SFT, spec §7): the prompt and the chosen half.
  *   A row's `gold` object (built-in tasks) is kept: see `PairGoldJSON` / `DemoGoldJSON`.
  *
