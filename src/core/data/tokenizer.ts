@@ -50,6 +50,7 @@ const N_SPECIAL = SPECIALS.length;
 // word / char
 
 type Splitter = (text: string) => string[];
+type Joiner = (tokens: string[]) => string;
 
 class VocabTokenizer implements Tokenizer {
   readonly bos = BOS;
@@ -63,7 +64,7 @@ class VocabTokenizer implements Tokenizer {
     readonly kind: 'word' | 'char',
     private readonly vocab: readonly string[],
     private readonly split: Splitter,
-    private readonly separator: string,
+    private readonly join: Joiner,
     private readonly json: TokenizerJSON,
   ) {
     this.vocabSize = N_SPECIAL + vocab.length;
@@ -75,8 +76,7 @@ class VocabTokenizer implements Tokenizer {
   }
 
   decode(ids: number[]): string {
-    const parts = ids.filter((id) => id !== BOS && id !== EOS && id !== PAD).map((id) => this.tokenText(id));
-    return this.separator === ' ' ? joinWords(parts) : parts.join(this.separator);
+    return this.join(ids.filter((id) => id !== BOS && id !== EOS && id !== PAD).map((id) => this.tokenText(id)));
   }
 
   tokenText(id: number): string {
@@ -91,11 +91,11 @@ class VocabTokenizer implements Tokenizer {
 
 function wordTokenizer(vocab: string[], lowercase: boolean): Tokenizer {
   const json: TokenizerJSON = { version: 1, kind: 'word', lowercase, vocab };
-  return new VocabTokenizer('word', vocab, (t) => splitWords(t, lowercase), ' ', json);
+  return new VocabTokenizer('word', vocab, (t) => splitWords(t, lowercase), joinWords, json);
 }
 
 function charTokenizer(vocab: string[]): Tokenizer {
-  return new VocabTokenizer('char', vocab, (t) => Array.from(t), '', { version: 1, kind: 'char', vocab });
+  return new VocabTokenizer('char', vocab, (t) => Array.from(t), (cs) => cs.join(''), { version: 1, kind: 'char', vocab });
 }
 
 // ---------------------------------------------------------------------------------------------
