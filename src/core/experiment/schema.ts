@@ -15,7 +15,7 @@ import { SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './sch
 
 export type JsonSchema = Record<string, unknown>;
 
-export const SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
+const SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
 
 /** Keywords of the editor (VS Code) that ajv must accept and ignore. */
 export const EDITOR_KEYWORDS = ['markdownDescription', 'enumDescriptions'] as const;
@@ -31,7 +31,7 @@ function isNested(doc: AnyLeaf | AnyNested): doc is AnyNested {
 }
 
 /** `§8 #12` → "spec §8, row 12"; `lab` → a setting of AVA Lab. */
-export function citation(cite: string): string {
+function citation(cite: string): string {
   if (cite === 'lab') return 'AVA Lab setting (not from the paper).';
   const row = /^§8 #(\d+)$/.exec(cite);
   return row ? `Spec §8 (ambiguities), row ${row[1]}.` : `Spec ${cite}.`;

@@ -82,7 +82,7 @@ const TYPE_NAMES: Record<string, string> = {
 const YAML11_BOOLEANS = /^(y|yes|n|no|on|off)$/i;
 
 /** How a value the user wrote is named in a message. */
-export function describeValue(x: unknown): string {
+function describeValue(x: unknown): string {
   if (x === null) return 'an empty value (null)';
   if (Array.isArray(x)) return 'a list';
   if (isPlainObject(x)) return 'a mapping';

@@ -66,9 +66,9 @@ const DATA: KeyDocs<DataConfig> = {
     cite: 'lab',
     details: 'Set exactly one of `data.task` and `data.train`.',
     options: {
-      harmless: 'harmlessness-like task (stands in for Anthropic-Harmless, spec §7)',
-      helpful: 'helpfulness-like task (stands in for Anthropic-Helpful, spec §7)',
-      summary: 'summary-like task (stands in for OpenAI-Summary, spec §7)',
+      harmless: 'talk about a topic without banned words (in the spirit of Anthropic-Harmless, spec §7)',
+      helpful: 'a positive or negative review, scored by AFINN-165 sentiment (in the spirit of Anthropic-Helpful)',
+      summary: "list a story's keywords in order, scored by in-order F1 (in the spirit of OpenAI TL;DR)",
     },
   },
   task_options: {
