@@ -246,33 +246,51 @@ async function loadRows<T>(
   return { examples, skipped, badLines: reader.stats.badLines };
 }
 
+/** How one row is encoded: the file and line it came from (for errors), the data settings, the tokenizer and the context. */
+export interface RowContext {
+  file: string;
+  line: number;
+  data: DataConfig;
+  tokenizer: Tokenizer;
+  context: number;
+}
+
+/**
+ * One preference row as an example; null when it is too long and the truncation policy skips it.
+ * Throws a RowProblem (a bad line under `data.on_bad_line`) when a field is missing.
+ */
+export function pairExample(row: Record<string, unknown>, c: RowContext): PairExample | null {
+  const text = pairText(row, c.data.fields);
+  const seqs = encodePair(text.prompt, text.chosen, text.rejected, c.tokenizer, c.context, c.data.truncation, { file: c.file, line: c.line });
+  if (seqs === null) return null;
+  const example: PairExample = { line: c.line, ...seqs };
+  if (text.gold !== undefined) {
+    const g = text.gold;
+    example.gold = { chosen: g.chosen, rejected: g.rejected, labelAgrees: g.label_agrees, pLabelCorrect: g.p_label_correct };
+    const chosen = alignedGold(g.chosen_tokens, seqs.chosen);
+    const rejected = alignedGold(g.rejected_tokens, seqs.rejected);
+    if (chosen && rejected) example.goldTokens = { chosen, rejected };
+  }
+  return example;
+}
+
+/** One demonstration row (the chosen half of a preference row when `data.format` is `preference`). */
+export function demoExample(row: Record<string, unknown>, c: RowContext): DemoExample | null {
+  const text = demoText(row, c.data);
+  const seq = encodeSeq(text.prompt, text.response, c.tokenizer, c.context, c.data.truncation, { file: c.file, line: c.line });
+  if (seq === null) return null;
+  const goldTokens = alignedGold(text.goldTokens, seq);
+  return goldTokens ? { line: c.line, seq, goldTokens } : { line: c.line, seq };
+}
+
 /** Preference pairs of a JSONL file. */
 export function loadPairs(path: string, data: DataConfig, tok: Tokenizer, context: number, signal?: AbortSignal): Promise<LoadResult<PairExample>> {
-  return loadRows(path, data, context, signal, (row, line) => {
-    const text = pairText(row, data.fields);
-    const seqs = encodePair(text.prompt, text.chosen, text.rejected, tok, context, data.truncation, { file: path, line });
-    if (seqs === null) return null;
-    const example: PairExample = { line, ...seqs };
-    if (text.gold !== undefined) {
-      const g = text.gold;
-      example.gold = { chosen: g.chosen, rejected: g.rejected, labelAgrees: g.label_agrees };
-      const chosen = alignedGold(g.chosen_tokens, seqs.chosen);
-      const rejected = alignedGold(g.rejected_tokens, seqs.rejected);
-      if (chosen && rejected) example.goldTokens = { chosen, rejected };
-    }
-    return example;
-  });
+  return loadRows(path, data, context, signal, (row, line) => pairExample(row, { file: path, line, data, tokenizer: tok, context }));
 }
 
 /** Demonstrations of a JSONL file (the chosen halves when `data.format` is `preference`). */
 export function loadDemos(path: string, data: DataConfig, tok: Tokenizer, context: number, signal?: AbortSignal): Promise<LoadResult<DemoExample>> {
-  return loadRows(path, data, context, signal, (row, line) => {
-    const text = demoText(row, data);
-    const seq = encodeSeq(text.prompt, text.response, tok, context, data.truncation, { file: path, line });
-    if (seq === null) return null;
-    const goldTokens = alignedGold(text.goldTokens, seq);
-    return goldTokens ? { line, seq, goldTokens } : { line, seq };
-  });
+  return loadRows(path, data, context, signal, (row, line) => demoExample(row, { file: path, line, data, tokenizer: tok, context }));
 }
 
 /**

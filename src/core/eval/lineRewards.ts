@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import type { LineRewards } from '../../protocol/events.js';
 import { AvaError } from '../errors.js';
 import { JsonlIndex } from '../data/jsonl.js';
-import { demoExample, pairExample } from '../data/dataset.js';
+import { demoExample, fieldValue, pairExample, type RowContext } from '../data/dataset.js';
+import type { DemoExample, PairExample } from '../data/types.js';
 import { loadTrainedRun, type TrainedRun } from './trained.js';
 import { readDemos, readPairs } from './readout.js';
 
@@ -91,19 +92,20 @@ export class LineRewardService {
       throw new AvaError('data', `line is not valid JSON: ${(e as Error).message}`, { file: dataFile, line });
     }
     if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new AvaError('data', 'line is not a JSON object', { file: dataFile, line });
+    const record = row as Record<string, unknown>;
     const { run, tokenizer, models } = trained;
-    const ctx = { file: dataFile, line, data: { ...run.data, truncation: run.data.truncation === 'fail' ? 'prompt_left' as const : run.data.truncation }, tokenizer, context: run.model.context };
-    const isPair = [run.data.fields.chosen, run.data.fields.rejected].every((f) => f in (row as Record<string, unknown>));
-    let result: LineRewards;
-    if (isPair) {
-      const pair = pairExample(row as Record<string, unknown>, ctx);
-      if (!pair) throw new AvaError('data', `longer than the model's context (${run.model.context} tokens)`, { file: dataFile, line });
-      result = readPairs(models, [pair], run, tokenizer)[0];
-    } else {
-      const demo = demoExample(row as Record<string, unknown>, { ...ctx, data: { ...ctx.data, format: 'demonstration' } });
-      if (!demo) throw new AvaError('data', `longer than the model's context (${run.model.context} tokens)`, { file: dataFile, line });
-      result = readDemos(models, [demo], run, tokenizer)[0];
+    // A hover shows what fits: an over-long line is left-truncated rather than refused.
+    const ctx: RowContext = { file: dataFile, line, data: { ...run.data, truncation: 'prompt_left' }, tokenizer, context: run.model.context };
+    const isPair = [run.data.fields.chosen, run.data.fields.rejected].every((f) => fieldValue(record, f) !== undefined);
+    let example: PairExample | DemoExample | null;
+    try {
+      example = isPair ? pairExample(record, ctx) : demoExample(record, { ...ctx, data: { ...ctx.data, format: 'demonstration' } });
+    } catch (e) {
+      // A missing or non-string field: report it as a data error at this line.
+      throw e instanceof AvaError ? e : new AvaError('data', (e as Error).message, { file: dataFile, line });
     }
+    if (!example) throw new AvaError('data', `the response alone is longer than the model's context (${run.model.context} tokens)`, { file: dataFile, line });
+    const result = isPair ? readPairs(models, [example as PairExample], run, tokenizer)[0] : readDemos(models, [example as DemoExample], run, tokenizer)[0];
     this.results.set(key, result);
     return result;
   }

@@ -146,6 +146,8 @@ export interface TrainConfig {
   adam_beta2: number;
   grad_clip: number;
   warmup_steps: number;
+  /** After warm-up: cosine decay to 10% of `lr` at the last step, or constant. */
+  lr_schedule: 'cosine' | 'constant';
   /** LM warm-start steps (next-token loss on the training text) before the objective: makes ptq meaningful on from-scratch models. */
   pretrain_steps: number;
   log_every: number;
@@ -266,6 +268,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   adam_beta2: 0.999,
   grad_clip: 1.0,
   warmup_steps: 20,
+  lr_schedule: 'cosine',
   pretrain_steps: 0,
   log_every: 10,
   eval_every: 100,

@@ -378,6 +378,14 @@ const TRAIN: KeyDocs<TrainConfig> = {
   adam_beta2: { description: 'AdamW β2.', cite: '§9', minimum: 0, exclusiveMaximum: 1 },
   grad_clip: { description: 'Clip the global gradient norm to this value; 0 turns clipping off.', cite: 'lab', minimum: 0 },
   warmup_steps: { description: 'Linear learning-rate warm-up steps.', cite: 'lab', integer: true, minimum: 0 },
+  lr_schedule: {
+    description: 'Learning rate after warm-up.',
+    cite: 'lab',
+    options: {
+      cosine: 'cosine decay to 10% of lr at the last step (nanoGPT)',
+      constant: 'lr until the end',
+    },
+  },
   pretrain_steps: {
     description: 'Next-token (LM) warm-start steps on the training text before the objective.',
     cite: '§4',

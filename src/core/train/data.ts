@@ -3,7 +3,7 @@
  * generated once per grid into `<grid>/data/`), the tokenizer, and the encoded examples.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AvaError } from '../errors.js';
 import { isPairwise, type RunConfig } from '../experiment/config.js';
@@ -39,16 +39,27 @@ export interface PreparedData {
 }
 
 /** The generated files of a built-in task live under the grid, keyed by the task's options. */
-export function ensureTaskFiles(run: RunConfig, dataRoot: string): DataFiles {
+export async function ensureTaskFiles(run: RunConfig, dataRoot: string): Promise<DataFiles> {
   const task = run.data.task;
   if (!task) throw new Error('ensureTaskFiles: no built-in task configured');
   const key = createHash('sha256').update(JSON.stringify([task, run.data.task_options])).digest('hex').slice(0, 10);
   const dir = join(dataRoot, `${task}-${key}`);
-  if (!existsSync(join(dir, 'task.json'))) writeTaskFiles(task, run.data.task_options, dir);
+  if (!existsSync(join(dir, 'task.json'))) {
+    // Written aside and renamed: an interrupted generation never leaves half a task behind,
+    // and two cells racing to generate the same task both end with a complete one.
+    const tmp = `${dir}.tmp-${process.pid}`;
+    await writeTaskFiles(task, run.data.task_options, tmp);
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(join(dir, 'task.json'))) throw new AvaError('data', `could not write the task data to ${dir}`, { file: dir });
+    }
+  }
   return { train: join(dir, 'train.jsonl'), eval: join(dir, 'eval.jsonl'), task: readJsonFile<TaskInfo>(join(dir, 'task.json')) };
 }
 
-export function dataFilesFor(run: RunConfig, dataRoot: string): DataFiles {
+export async function dataFilesFor(run: RunConfig, dataRoot: string): Promise<DataFiles> {
   if (run.data.task) return ensureTaskFiles(run, dataRoot);
   if (!run.data.train) throw new AvaError('config', 'set data.task or data.train', { key: 'data' });
   return { train: run.data.train, eval: run.data.eval, task: null };
@@ -72,7 +83,7 @@ async function loadSplit(path: string, run: RunConfig, tok: Tokenizer): Promise<
  * trained model (its vocabulary is fixed); otherwise it is built from the training text.
  */
 export async function prepareData(run: RunConfig, dataRoot: string, tokenizer?: Tokenizer): Promise<PreparedData> {
-  const files = dataFilesFor(run, dataRoot);
+  const files = await dataFilesFor(run, dataRoot);
   const tok = tokenizer ?? (await buildTokenizerAsync(run.tokenizer, corpusFromJsonl(files.train, run.data)));
   const train = await loadSplit(files.train, run, tok);
   const evalSplit = files.eval ? await loadSplit(files.eval, run, tok) : { pairs: [], demos: [], badLines: 0, tooLong: 0 };
