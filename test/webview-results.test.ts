@@ -62,7 +62,7 @@ test('result text table for export carries mean ± std, baseline deltas and bold
   const cols = resultDescriptors(runs).slice(0, 2);
   const text = resultTextTable(buildResultTable(runs, cols, 'variant'), 0, 'Ablation');
   assert.deepEqual(text.header, ['Variant', 'n', 'Reward acc. (%)', 'Final loss']);
-  assert.deepEqual(text.rows[0], ['base (baseline)', '2', '70.0 ± 14.1', '0.9 ± 0.1414']);
+  assert.deepEqual(text.rows[0], ['base (baseline)', '2', '70.0 ± 14.1', '0.90 ± 0.14']);
   assert.deepEqual(text.rows[1], ['no-kl', '1', '90.0 (Δ +20.0)', '1.2 (Δ +0.3)']);
   assert.deepEqual(text.bold, [[false, false, false, true], [false, false, true, false]]);
 });
@@ -97,6 +97,9 @@ test('number formatting', () => {
   assert.equal(formatValue(0.7123, 'percent'), '71.2');
   assert.equal(formatValue(undefined, 'number'), '');
   assert.equal(formatMeanStd({ mean: 0.5, std: 0.01, n: 2 }, 'percent'), '50.0 ± 1.0');
+  assert.equal(formatMeanStd({ mean: 1.905, std: 0.007071, n: 2 }, 'number'), '1.9050 ± 0.0071');
+  assert.equal(formatMeanStd({ mean: 123.4, std: 25, n: 2 }, 'number'), '123 ± 25');
+  assert.equal(formatMeanStd({ mean: 2, std: 0, n: 2 }, 'number'), '2 ± 0');
   assert.equal(formatDelta(-0.034, 'number'), '−0.034');
   assert.equal(formatDelta(0, 'percent'), '±0.0');
   assert.equal(formatDuration(3725), '1h 02m');

@@ -28,10 +28,18 @@ export function formatValue(v: number | undefined, kind: ValueKind): string {
   }
 }
 
+/**
+ * `mean ± std`. For plain numbers the std keeps two significant digits and the mean is rounded
+ * to the same decimal place (`1.9050 ± 0.0071`); percentages use one decimal.
+ */
 export function formatMeanStd(m: MeanStd | undefined, kind: ValueKind): string {
   if (!m) return '';
-  const mean = formatValue(m.mean, kind);
-  return m.std === undefined ? mean : `${mean} ± ${formatValue(m.std, kind === 'integer' ? 'number' : kind)}`;
+  if (m.std === undefined) return formatValue(m.mean, kind);
+  if (kind !== 'number' || m.std === 0 || !Number.isFinite(m.std) || Math.abs(m.mean) >= 1e6) {
+    return `${formatValue(m.mean, kind)} ± ${formatValue(m.std, kind === 'integer' ? 'number' : kind)}`;
+  }
+  const decimals = Math.min(12, Math.max(0, 1 - Math.floor(Math.log10(m.std))));
+  return `${m.mean.toFixed(decimals)} ± ${m.std.toFixed(decimals)}`;
 }
 
 /** A signed difference, e.g. `+2.1` or `−0.034` (typographic minus). */
