@@ -7,7 +7,7 @@
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ColorSchemeName, HostToWebview, LineTarget } from '../../protocol/webview.js';
-import { DEFAULT_COLOR_SCHEME, isColorScheme } from '../../ui-common/colorScale.js';
+import { readSettings } from '../settings.js';
 import { RUN_TOKEN_REWARDS } from '../../core/run/layout.js';
 import { DisposableStore } from './disposables.js';
 import { PanelWebview, type PanelRequest } from './panelWebview.js';
@@ -17,17 +17,13 @@ import type { PanelServices } from './services.js';
 
 const POLL_MS = 3000;
 /** The setting that picks the diverging colour scale (shared with the editor hovers). */
-export const COLOR_SCALE_SETTING = 'avaLab.colorScale';
+const COLOR_SCALE_SETTING = 'avaLab.colorScale';
 
 export function tokenRewardsTitle(runDir: string): string {
   return `Token rewards: ${basename(dirname(runDir))}/${basename(runDir)}`;
 }
 
-/** The colour scale chosen in the settings (the default when unset or unknown). */
-export function colorSchemeSetting(): ColorSchemeName {
-  const value = vscode.workspace.getConfiguration().get<string>(COLOR_SCALE_SETTING);
-  return isColorScheme(value) ? value : DEFAULT_COLOR_SCHEME;
-}
+const colorSchemeSetting = (): ColorSchemeName => readSettings().colorScale;
 
 export class TokenRewardsPanel {
   private readonly disposables = new DisposableStore();
