@@ -33,7 +33,7 @@ export async function dataCommand(argv: string[], rep: Reporter): Promise<number
     noise_model: noiseModel as 'flip' | 'bt',
   };
   const out = resolve(values.out);
-  writeTaskFiles(task, opts, out);
+  await writeTaskFiles(task, opts, out);
   rep.log('info', `wrote task '${task}' (seed ${opts.seed}, ${opts.n_train} train / ${opts.n_eval} eval pairs, noise ${opts.noise_model} ${opts.noise}) to ${out}`);
   rep.print(`${out}/train.jsonl\n${out}/eval.jsonl\n${out}/demos.jsonl\n${out}/task.json`);
   return EXIT.ok;

@@ -4,13 +4,16 @@ import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import { loadPairs } from '../../core/data/dataset.js';
 import { evaluate } from '../../core/eval/evaluate.js';
-import { loadTrainedRun } from '../../core/eval/trained.js';
+import { configuredBackend, loadTrainedRun } from '../../core/eval/trained.js';
+import { initBackend } from '../../core/engine/backend.js';
+import type { BackendChoice } from '../../core/experiment/config.js';
 import type { Reporter } from '../reporter.js';
 
 export async function evalCommand(argv: string[], rep: Reporter): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, backend: { type: 'string' } } });
   if (positionals.length !== 2) throw new AvaError('usage', 'usage: ava-lab eval <run_dir> <data.jsonl> [--json]');
   const [runDir, dataFile] = positionals.map((p) => resolve(p));
+  await initBackend((values.backend as BackendChoice | undefined) ?? configuredBackend(runDir), (level, msg) => rep.log(level, msg));
   const trained = await loadTrainedRun(runDir);
   try {
     const { run, tokenizer } = trained;

@@ -3,13 +3,15 @@
  * model weights of its newest checkpoint (plus the DPO reference), ready to score data.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AvaError } from '../errors.js';
-import type { RunConfig } from '../experiment/config.js';
+import type { BackendChoice, RunConfig } from '../experiment/config.js';
+import { parseRunConfigYaml } from '../experiment/grid.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { TQR, headsFor } from '../model/tqr.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
-import { CHECKPOINTS_DIR, LATEST_CHECKPOINT } from '../run/layout.js';
+import { CHECKPOINTS_DIR, LATEST_CHECKPOINT, RUN_CONFIG } from '../run/layout.js';
 import { readJsonFile } from '../run/files.js';
 import type { Models } from '../train/objective.js';
 import { splitWeights } from '../train/weights.js';
@@ -21,6 +23,15 @@ export interface TrainedRun {
   tokenizer: Tokenizer;
   models: Models;
   dispose(): void;
+}
+
+/** The engine a trained run was configured with (from its config.yaml), to score it the same way. */
+export function configuredBackend(runDir: string): BackendChoice {
+  try {
+    return parseRunConfigYaml(readFileSync(join(runDir, RUN_CONFIG), 'utf8'), join(runDir, RUN_CONFIG)).engine.backend;
+  } catch {
+    return 'auto';
+  }
 }
 
 export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {

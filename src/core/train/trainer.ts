@@ -113,7 +113,8 @@ export class Trainer {
   private readonly run: RunConfig;
   private readonly dir: string;
   private readonly hooks: TrainHooks;
-  private readonly metrics: JsonlAppender;
+  /** Opened after set-up: resuming first rewrites the file (dropping lines past the checkpoint). */
+  private metrics!: JsonlAppender;
   private readonly started = Date.now();
   private models!: Models;
   private optimizer!: AdamW;
@@ -125,7 +126,6 @@ export class Trainer {
     this.run = opts.run;
     this.dir = opts.runDir;
     this.hooks = opts.hooks;
-    this.metrics = new JsonlAppender(join(this.dir, RUN_METRICS));
     this.status = {
       status: 'running',
       pid: process.pid,
@@ -271,6 +271,7 @@ export class Trainer {
     let step = 0;
     try {
       const start = await this.setUp();
+      this.metrics = new JsonlAppender(join(this.dir, RUN_METRICS));
       writeJsonAtomic(join(this.dir, RUN_ENV), environmentInfo(this.opts.engine, run, this.data.files));
       hooks.emit({ type: 'run_start', run_dir: this.dir, name: run.name, variant: run.variant, seed: run.seed, total_steps: this.totalSteps(), ...(start.step > 0 ? { resumed_from: start.step } : {}) });
       const sampler = start.sampler;
@@ -313,7 +314,7 @@ export class Trainer {
       this.setStatus({ status: 'failed', step, error: e instanceof Error ? e.message : String(e) });
       throw e;
     } finally {
-      this.metrics.close();
+      this.metrics?.close();
     }
   }
 
