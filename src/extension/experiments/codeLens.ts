@@ -1,0 +1,51 @@
+/**
+ * CodeLenses on experiment files: "Run" (one run; a pick when the grid has several cells),
+ * "Run grid" (every cell) and "Validate" above the first line, and "Run variant" above each
+ * ablation, so a single variant's seeds can be trained from where it is written.
+ */
+import * as vscode from 'vscode';
+import { experimentOutline, gridCells } from './experimentOutline.js';
+
+export const EXPERIMENT_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', pattern: '**/*.ava.yaml' },
+  { scheme: 'file', pattern: '**/*.ava.yml' },
+];
+
+export class ExperimentCodeLensProvider implements vscode.CodeLensProvider {
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const outline = experimentOutline(doc.getText());
+    const cells = gridCells(outline);
+    const top = new vscode.Range(0, 0, 0, 0);
+    const lenses = [
+      new vscode.CodeLens(top, {
+        title: '$(play) Run',
+        tooltip: cells.length > 1 ? 'Train one run of this grid' : 'Train this experiment',
+        command: 'avaLab.runExperiment',
+        arguments: [doc.uri, { scope: 'pick' }],
+      }),
+    ];
+    if (cells.length > 1) {
+      lenses.push(
+        new vscode.CodeLens(top, {
+          title: `$(run-all) Run grid (${cells.length} runs)`,
+          tooltip: `${outline.variants.length} variant(s) × ${outline.seeds.length} seed(s)`,
+          command: 'avaLab.runExperiment',
+          arguments: [doc.uri, { scope: 'grid' }],
+        }),
+      );
+    }
+    lenses.push(new vscode.CodeLens(top, { title: '$(check) Validate', command: 'avaLab.validateExperiment', arguments: [doc.uri] }));
+    if (outline.variants.length > 1) {
+      for (const v of outline.variants) {
+        lenses.push(
+          new vscode.CodeLens(new vscode.Range(v.line, 0, v.line, 0), {
+            title: `$(play) Run ${v.name}${outline.seeds.length > 1 ? ` (${outline.seeds.length} seeds)` : ''}`,
+            command: 'avaLab.runExperiment',
+            arguments: [doc.uri, { scope: 'variant', variant: v.name }],
+          }),
+        );
+      }
+    }
+    return lenses;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Commands on runs, from the Runs view (a node, or several selected nodes), from other
+ * commands (a directory) or from the palette (a quick pick): Stop Run, Resume Run, Open Run
+ * Dashboard, Compare Runs, Reveal in Explorer, Delete.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunSupervisor } from '../backend/supervisor.js';
+import { resumeGrid } from '../experiments/experimentCommands.js';
+import { openCompare, openDashboard } from '../panels/index.js';
+import { readGrid, type ExperimentEntry, type GridEntry, type RunEntry } from './runIndex.js';
+import { pickGrid, pickRun, pickRuns } from './runPicker.js';
+import type { RunsNode } from './runsTree.js';
+
+type Target = RunsNode | string | undefined;
+
+function isNode(x: unknown): x is RunsNode {
+  return typeof x === 'object' && x !== null && 'kind' in x;
+}
+
+/** Run directories a node stands for (a grid stands for its cells). */
+function runDirsOf(node: RunsNode): string[] {
+  if (node.kind === 'run') return [node.run.dir];
+  if (node.kind === 'grid') return node.grid.runs.map((r) => r.dir);
+  return node.experiment.grids[0]?.runs.map((r) => r.dir) ?? [];
+}
+
+function targetDir(node: RunsNode): string {
+  if (node.kind === 'run') return node.run.dir;
+  if (node.kind === 'grid') return node.grid.dir;
+  return node.experiment.grids[0]?.dir ?? '';
+}
+
+export class RunCommands {
+  constructor(
+    private readonly supervisor: RunSupervisor,
+    private readonly runs: () => ExperimentEntry[],
+    private readonly refresh: () => void,
+  ) {}
+
+  async stop(target: Target): Promise<void> {
+    const dir = isNode(target) ? targetDir(target) : (target ?? (await pickRun(this.runs(), 'Stop which run?', (r) => r.status === 'running'))?.dir);
+    if (!dir) return;
+    if (this.supervisor.stop(dir)) vscode.window.setStatusBarMessage(`AVA Lab: stopping ${path.basename(path.dirname(dir))}/${path.basename(dir)} (it saves a checkpoint first)…`, 5000);
+    else void vscode.window.showInformationMessage('AVA Lab: that run is not running.');
+    this.refresh();
+  }
+
+  async resume(target: Target): Promise<void> {
+    let grid: GridEntry | null | undefined;
+    let cell: RunEntry | undefined;
+    if (isNode(target) && target.kind === 'run') [grid, cell] = [target.grid, target.run];
+    else if (isNode(target) && target.kind === 'grid') grid = target.grid;
+    else if (typeof target === 'string') grid = readGrid(target) ?? readGrid(path.dirname(path.dirname(target)));
+    else grid = await pickGrid(this.runs(), 'Resume which grid?', (g) => g.runs.some((r) => r.status !== 'finished' && r.status !== 'running'));
+    if (!grid) return;
+    await resumeGrid(this.supervisor, grid.dir, grid.experimentFile, cell ? { variant: cell.variant, seed: cell.seed } : undefined);
+  }
+
+  async openDashboard(target: Target): Promise<void> {
+    const dir = isNode(target) ? runDirsOf(target)[0] : (target ?? (await pickRun(this.runs(), 'Dashboard of which run?'))?.dir);
+    if (dir) openDashboard(dir);
+  }
+
+  /** From the view: the clicked node plus the selection; from elsewhere: a list of run dirs. */
+  async compare(target: Target | string[], selection?: RunsNode[]): Promise<void> {
+    let dirs: string[];
+    if (Array.isArray(target)) dirs = target;
+    else if (isNode(target)) dirs = [...new Set((selection?.length ? selection : [target]).flatMap(runDirsOf))];
+    else dirs = (await pickRuns(this.runs(), 'Compare which runs? (pick two or more)'))?.map((r) => r.dir) ?? [];
+    if (dirs.length) openCompare(dirs);
+  }
+
+  async reveal(target: Target): Promise<void> {
+    const dir = isNode(target) ? targetDir(target) : target;
+    if (!dir) return;
+    const uri = vscode.Uri.file(dir);
+    if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+    else await vscode.commands.executeCommand('revealFileInOS', uri);
+  }
+
+  async delete(target: Target): Promise<void> {
+    if (!isNode(target) || target.kind === 'experiment') return;
+    const dir = targetDir(target);
+    if (this.supervisor.launchFor(dir)) {
+      void vscode.window.showWarningMessage('AVA Lab: stop the run before deleting it.');
+      return;
+    }
+    const what = target.kind === 'grid' ? `the grid ${path.basename(dir)} and its ${target.grid.runs.length} run(s)` : `the run ${path.basename(path.dirname(dir))}/${path.basename(dir)}`;
+    const answer = await vscode.window.showWarningMessage(`Delete ${what}? Its metrics and checkpoints are removed from disk.`, { modal: true, detail: dir }, 'Delete');
+    if (answer !== 'Delete') return;
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    this.refresh();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The runs on disk, read from their directories alone (so a window reload, or a run started
+ * from a terminal, shows up the same): `<runs root>/<experiment>/<grid>/grid.json` lists the
+ * cells, each cell's status.json says how it is doing (a `running` run whose pid is dead was
+ * killed), eval.json holds its final metrics. No `vscode` import.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { EvalSummary, RunStatus } from '../../protocol/events.js';
+import { readJsonFile } from '../../core/run/files.js';
+import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, type GridManifest } from '../../core/run/layout.js';
+import { effectiveStatus, readStatus } from '../../core/run/status.js';
+
+export type ShownStatus = RunStatus | 'missing';
+
+export interface RunEntry {
+  dir: string;
+  variant: string;
+  seed: number;
+  status: ShownStatus;
+  /** `running` in status.json but its process is gone. */
+  interrupted: boolean;
+  step: number;
+  totalSteps: number;
+  error?: string;
+  /** ISO time of the last status update. */
+  updated?: string;
+  summary: EvalSummary | null;
+  /** A complete checkpoint exists (the run can serve rewards and be resumed). */
+  hasCheckpoint: boolean;
+}
+
+export interface GridEntry {
+  dir: string;
+  experiment: string;
+  /** Absolute path of the experiment YAML that made the grid. */
+  experimentFile: string;
+  created: string;
+  runs: RunEntry[];
+}
+
+export interface ExperimentEntry {
+  name: string;
+  /** Newest first. */
+  grids: GridEntry[];
+}
+
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(dir, d.name));
+  } catch {
+    return [];
+  }
+}
+
+export function readRun(dir: string, variant: string, seed: number): RunEntry {
+  const file = readStatus(dir);
+  const { status, interrupted } = effectiveStatus(file);
+  return {
+    dir,
+    variant,
+    seed,
+    status,
+    interrupted,
+    step: file?.step ?? 0,
+    totalSteps: file?.total_steps ?? 0,
+    error: interrupted ? (file?.error ?? 'The backend process is gone (killed or the machine restarted).') : file?.error,
+    updated: file?.updated,
+    summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)),
+    hasCheckpoint: existsSync(join(dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT)),
+  };
+}
+
+export function readGrid(dir: string): GridEntry | null {
+  const manifest = readJsonFile<GridManifest>(join(dir, GRID_MANIFEST));
+  if (!manifest || !Array.isArray(manifest.cells)) return null;
+  return {
+    dir,
+    experiment: manifest.experiment,
+    experimentFile: manifest.experiment_file,
+    created: manifest.created,
+    runs: manifest.cells.map((c) => readRun(join(dir, c.dir), c.variant, c.seed)),
+  };
+}
+
+/** Every grid under `root`, grouped by experiment name (sorted), newest grid first. */
+export function scanRuns(root: string): ExperimentEntry[] {
+  const byName = new Map<string, GridEntry[]>();
+  for (const experimentDir of subdirectories(root)) {
+    for (const gridDir of subdirectories(experimentDir)) {
+      const grid = readGrid(gridDir);
+      if (!grid) continue;
+      const name = grid.experiment || basename(experimentDir);
+      byName.set(name, [...(byName.get(name) ?? []), grid]);
+    }
+  }
+  return [...byName.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, grids]) => ({ name, grids: grids.sort((a, b) => gridTime(b) - gridTime(a)) }));
+}
+
+function gridTime(g: GridEntry): number {
+  const t = Date.parse(g.created);
+  if (Number.isFinite(t)) return t;
+  try {
+    return statSync(g.dir).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** A grid's status: running if any run is, else failed > stopped > pending > finished. */
+export function gridStatus(grid: GridEntry): ShownStatus {
+  const statuses = new Set(grid.runs.map((r) => r.status));
+  for (const s of ['running', 'failed', 'stopped', 'pending', 'missing'] as const) if (statuses.has(s)) return s;
+  return 'finished';
+}
+
+/** The newest finished run with a checkpoint: the default model for hovers. */
+export function latestTrainedRun(experiments: ExperimentEntry[]): RunEntry | null {
+  let best: RunEntry | null = null;
+  for (const run of experiments.flatMap((e) => e.grids.flatMap((g) => g.runs))) {
+    if (run.status !== 'finished' || !run.hasCheckpoint) continue;
+    if (!best || (run.updated ?? '') > (best.updated ?? '')) best = run;
+  }
+  return best;
+}
+
+/** The reward accuracy to show for a run, e.g. `acc 0.84 [0.79, 0.88]`, or null. */
+export function formatAccuracy(summary: EvalSummary | null): string | null {
+  const acc = summary?.reward_acc;
+  if (!acc) return null;
+  return `acc ${acc.value.toFixed(3)} [${acc.lo.toFixed(2)}, ${acc.hi.toFixed(2)}]`;
+}

@@ -1,0 +1,84 @@
+// Pure parts of the Runs view and the experiment commands: runs read back from their
+// directories (status + pid liveness, eval, checkpoints), experiment outlines for CodeLenses
+// and cell picks, and the template files of "New Experiment".
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { writeJsonAtomic } from '../src/core/run/files.js';
+import type { GridManifest, RunStatusFile } from '../src/core/run/layout.js';
+import { formatAccuracy, gridStatus, latestTrainedRun, scanRuns } from '../src/extension/runs/runIndex.js';
+import { cellLabel, experimentOutline, gridCells } from '../src/extension/experiments/experimentOutline.js';
+import { freeName, listTemplates, relativeDataFiles, renameExperiment } from '../src/extension/experiments/templateFiles.js';
+
+function makeRun(dir: string, status: Partial<RunStatusFile>, extra: { acc?: number; checkpoint?: boolean } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(join(dir, 'status.json'), { status: 'finished', pid: process.pid, started: 's', updated: '2025-01-01T00:00:00Z', step: 10, total_steps: 10, ...status });
+  if (extra.acc !== undefined) writeJsonAtomic(join(dir, 'eval.json'), { step: 10, reward_acc: { value: extra.acc, n: 100, lo: extra.acc - 0.1, hi: extra.acc + 0.05 } });
+  if (extra.checkpoint) writeJsonAtomic(join(dir, 'checkpoints', 'latest.json'), { step: 10, path: 'step-0000010' });
+}
+
+function makeGrid(root: string, name: string, stamp: string, cells: { variant: string; seed: number }[], created: string): string {
+  const dir = join(root, name, stamp);
+  const manifest: GridManifest = { experiment: name, experiment_file: `/w/${name}.ava.yaml`, created, cells: cells.map((c) => ({ ...c, dir: `${c.variant || 'base'}/seed-${c.seed}` })) };
+  writeJsonAtomic(join(dir, 'grid.json'), manifest);
+  return dir;
+}
+
+test('scanRuns groups grids by experiment, newest first, and reads each run from its directory', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ava-runs-'));
+  const old = makeGrid(root, 'demo', '20250101-000000', [{ variant: '', seed: 0 }], '2025-01-01T00:00:00Z');
+  makeRun(join(old, 'base/seed-0'), { updated: '2025-01-01T00:10:00Z' }, { acc: 0.8, checkpoint: true });
+  const grid = makeGrid(root, 'demo', '20250102-000000', [{ variant: 'ava-p', seed: 0 }, { variant: 'bt', seed: 0 }], '2025-01-02T00:00:00Z');
+  makeRun(join(grid, 'ava-p/seed-0'), { status: 'running', pid: process.pid, step: 4 });
+  makeRun(join(grid, 'bt/seed-0'), { status: 'running', pid: 2 ** 22 + 12345, step: 2 }); // a pid that is not alive
+  mkdirSync(join(root, 'not-a-grid', 'x'), { recursive: true });
+
+  const experiments = scanRuns(root);
+  assert.deepEqual(experiments.map((e) => e.name), ['demo']);
+  const [newest, oldest] = experiments[0]!.grids;
+  assert.equal(newest!.dir, grid);
+  assert.equal(oldest!.dir, old);
+  const [running, killed] = newest!.runs;
+  assert.equal(running!.status, 'running');
+  assert.equal(running!.step, 4);
+  assert.equal(killed!.status, 'failed');
+  assert.equal(killed!.interrupted, true);
+  assert.match(killed!.error ?? '', /process is gone/);
+  assert.equal(gridStatus(newest!), 'running');
+  assert.equal(gridStatus(oldest!), 'finished');
+  assert.equal(formatAccuracy(oldest!.runs[0]!.summary), 'acc 0.800 [0.70, 0.85]');
+  assert.equal(latestTrainedRun(experiments)?.dir, join(old, 'base/seed-0'));
+  assert.deepEqual(scanRuns(join(root, 'missing')), []);
+});
+
+test('experimentOutline reads name, seeds and ablation lines; gridCells is variants × seeds', () => {
+  const text = ['# comment', 'name: demo', 'seeds: [0, 1]', 'ablations:', '  ava-p: {}', '  "w/o rwt": { model: { use_reward_weights: false } }', 'data: { task: helpful }'].join('\n');
+  const outline = experimentOutline(text);
+  assert.equal(outline.name, 'demo');
+  assert.deepEqual(outline.seeds, [0, 1]);
+  assert.deepEqual(outline.variants, [
+    { name: 'ava-p', line: 4 },
+    { name: 'w/o rwt', line: 5 },
+  ]);
+  assert.deepEqual(gridCells(outline).map(cellLabel), ['ava-p/seed-0', 'ava-p/seed-1', 'w-o-rwt/seed-0', 'w-o-rwt/seed-1']);
+  assert.deepEqual(experimentOutline('name: x\n').variants, [{ name: '', line: 0 }]);
+  assert.deepEqual(experimentOutline(': : broken [').seeds, [0], 'a broken file still yields an outline');
+});
+
+test('templates: descriptions from leading comments, renamed copies, data files, free names', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ava-templates-'));
+  writeFileSync(join(dir, 'demo.ava.yaml'), '# First line.\n# Second line.\nname: demo\ndata:\n  train: data/t.jsonl\n  eval: /abs/e.jsonl\n');
+  writeFileSync(join(dir, 'notes.yaml'), 'name: x\n');
+  const [t, ...rest] = listTemplates(dir);
+  assert.equal(rest.length, 0);
+  assert.equal(t!.description, 'First line.');
+  assert.equal(t!.detail, 'Second line.');
+  const text = readFileSync(t!.file, 'utf8');
+  assert.match(renameExperiment(text, 'mine'), /^name: "mine"$/m);
+  assert.equal(renameExperiment('seeds: [0]\n', 'x'), 'name: "x"\nseeds: [0]\n');
+  assert.deepEqual(relativeDataFiles(text), ['data/t.jsonl']);
+  assert.equal(freeName(dir, 'demo'), 'demo-2.ava.yaml');
+  assert.equal(freeName(dir, 'other'), 'other.ava.yaml');
+});
