@@ -8,7 +8,9 @@
  * - `wasm` is single-threaded under Node and ~20x faster than `cpu` with the ops of ./fastops.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// A named import, not a bare one: the package declares its entry side-effect free, so a
+// bundler would drop `import '@tensorflow/tfjs-backend-cpu'` and with it the backend's registration.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -182,5 +184,5 @@ function wasmBinaryDir(log: LogFn): string | null {
 
 async function tryCpu(): Promise<Attempt> {
   if (!(await tf.setBackend('cpu'))) return { ok: false, reason: 'cpu failed to initialise' };
-  return { ok: true, info: { backend: 'cpu', device: 'cpu (JavaScript, 1 thread)', tfjsVersion: tf.version_core } };
+  return { ok: true, info: { backend: 'cpu', device: `cpu (JavaScript, 1 thread; tfjs-backend-cpu ${version_cpu})`, tfjsVersion: tf.version_core } };
 }
