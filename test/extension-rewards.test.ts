@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { LineRewards, SequenceRewards } from '../src/protocol/events.js';
 import { fieldForSequence, locateTokens, sequenceSpans, topLevelStringFields } from '../src/extension/rewards/tokenRanges.js';
 import { lineHighlights, strengthLevel } from '../src/extension/rewards/lineDecorations.js';
-import { commandLink, escapeText, lineDomain, renderLineRewards } from '../src/extension/rewards/hoverMarkdown.js';
+import { commandLink, escapeText, lineDomain, renderLineRewards, valueDigits } from '../src/extension/rewards/hoverMarkdown.js';
 import { LruCache } from '../src/extension/rewards/lruCache.js';
 
 function seq(tokens: [string, number][], text = tokens.map(([t]) => t).join(' ')): SequenceRewards {
@@ -83,6 +83,7 @@ test('renderLineRewards: coloured spans in the one style VS Code keeps, values, 
   assert.match(md, /✓ the model ranks chosen above rejected/);
   assert.match(md, /\[Open in Token Rewards\]\(command:avaLab\.showTokenRewards\?%5B%7B%22line%22%3A3%7D%5D\)/);
   assert.equal(escapeText('a*b_[c]'), 'a\\*b\\_\\[c\\]');
+  assert.deepEqual([valueDigits(2), valueDigits(0.5), valueDigits(0.002), valueDigits(0)], [2, 2, 4, 2]);
 });
 
 test('LruCache evicts the least recently used entry', () => {

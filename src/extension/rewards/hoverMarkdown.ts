@@ -57,11 +57,18 @@ function spanStyle(color?: Rgb, background?: { color: Rgb; alpha: number }): str
   return `<span style="${fg}${bg}">`;
 }
 
+/** Decimals that show the line's largest |μ̃| with two significant digits (at least 2). */
+export function valueDigits(domain: number): number {
+  if (!(domain > 0) || !Number.isFinite(domain)) return 2;
+  return Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(domain))));
+}
+
 function renderTokens(seq: SequenceRewards, domain: number, scheme: ColorSchemeName, maxTokens: number): string {
+  const digits = valueDigits(domain);
   const shown = seq.tokens.slice(0, maxTokens).map((t) => {
     const token = `${spanStyle(undefined, divergingOverlay(t.mean, domain, scheme, 0.6))}${tokenText(t.token)}</span>`;
-    const value = `${spanStyle(divergingColor(t.mean >= 0 ? domain : -domain, domain, scheme))}${signed(t.mean)}</span>`;
-    return `${token}<sub>${value}±${t.std.toFixed(2)}</sub>`;
+    const value = `${spanStyle(divergingColor(t.mean >= 0 ? domain : -domain, domain, scheme))}${signed(t.mean, digits)}</span>`;
+    return `${token}<sub>${value}±${t.std.toFixed(digits)}</sub>`;
   });
   const more = seq.tokens.length - shown.length;
   return shown.join(' ') + (more > 0 ? ` … ${more} more` : '');
