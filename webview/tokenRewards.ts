@@ -195,6 +195,7 @@ export class TokenRewardsPage implements Page {
       h('div', { class: 'sides' }, ...sidesOf(sample).map(({ side, seq }) => {
         const tokens = h('div', { class: `tokens${needsGaps([...seq.prompt_tokens, ...seq.tokens.map((t) => t.token)]) ? ' gapped' : ''}` });
         for (const p of seq.prompt_tokens) tokens.append(h('span', { class: 'token prompt', title: 'prompt' }, tokenLabel(p)));
+        if (seq.prompt_tokens.length) tokens.append(h('span', { class: 'prompt-end', title: 'end of the prompt' }));
         seq.tokens.forEach((t, i) => tokens.append(this.tokenView(t, i, domain, maxStd, maxW, open)));
         return h(
           'div',
