@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -65,4 +67,14 @@ test('token rewards dump and its eval data file (relative to the experiment file
   assert.equal(resolveEvalDataFile(base0, readRunConfig(base0)), join(fixtures, 'demo/eval.jsonl'));
   assert.equal(resolveEvalDataFile(base0, { data: { eval: 'missing.jsonl' } }), null);
   assert.equal(resolveEvalDataFile(base0, { data: { task: 'harmless', eval: null } }), null);
+});
+
+test('the eval data file recorded in eval.json is the fallback', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ava-run-'));
+  try {
+    writeFileSync(join(dir, 'eval.json'), JSON.stringify({ step: 1, eval_file: join(fixtures, 'demo/eval.jsonl') }));
+    assert.equal(resolveEvalDataFile(dir, { data: { eval: 'elsewhere.jsonl' } }), join(fixtures, 'demo/eval.jsonl'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -9,8 +9,11 @@ export interface Point {
   y: number;
 }
 
-/** Loss terms in the order they are drawn (spec §2, §6 objectives); others ending in `_loss` follow. */
-export const LOSS_TERMS = ['loss', 'nll', 'neg', 'kl', 'td', 'cer', 'bt', 'pt', 'dpo', 'sft'] as const;
+/**
+ * Loss terms in the order they are drawn (spec §2, §6 objectives; `lm` is the warm-start
+ * language-model loss); other keys ending in `_loss` follow.
+ */
+export const LOSS_TERMS = ['loss', 'nll', 'neg', 'kl', 'td', 'cer', 'bt', 'pt', 'dpo', 'sft', 'lm'] as const;
 export const ACCURACY_KEYS = ['reward_acc', 'gold_acc'] as const;
 const PHASE_ORDER: Record<Phase, number> = { pretrain: 0, train: 1, eval: 2 };
 

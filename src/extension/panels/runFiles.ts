@@ -144,14 +144,15 @@ export function readCompareRun(runDir: string, maxPoints = 400): CompareRun {
 
 /**
  * The eval data file whose lines the token-reward dump refers to: `data.eval` of the resolved
- * config, relative to the experiment file (from grid.json). Null for built-in tasks or when
- * the file is not on disk.
+ * config (relative paths are relative to the experiment file named in grid.json), else the
+ * `eval_file` recorded in eval.json. Null for built-in tasks or when the file is not on disk.
  */
 export function resolveEvalDataFile(runDir: string, config: Record<string, unknown> | null): string | null {
   const data = config?.data as Record<string, unknown> | undefined;
   const evalPath = str(data?.eval);
-  if (!evalPath) return null;
-  const candidates = isAbsolute(evalPath) ? [evalPath] : experimentDirs(runDir).map((d) => resolve(d, evalPath));
+  const candidates = !evalPath ? [] : isAbsolute(evalPath) ? [evalPath] : experimentDirs(runDir).map((d) => resolve(d, evalPath));
+  const recorded = str(readFinalEval(runDir)?.eval_file);
+  if (recorded) candidates.push(recorded);
   return candidates.find(isFile) ?? null;
 }
 
