@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -76,5 +76,21 @@ test('the eval data file recorded in eval.json is the fallback', () => {
     assert.equal(resolveEvalDataFile(dir, { data: { eval: 'elsewhere.jsonl' } }), join(fixtures, 'demo/eval.jsonl'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a recorded eval file inside a grid that was moved is found at the new place', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ava-grid-'));
+  try {
+    const grid = join(root, 'runs/exp/20250101-000000');
+    const run = join(grid, 'base/seed-0');
+    mkdirSync(join(grid, 'data/task'), { recursive: true });
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(grid, 'grid.json'), JSON.stringify({ experiment: 'exp', experiment_file: 'x.ava.yaml', created: '', cells: [] }));
+    writeFileSync(join(grid, 'data/task/eval.jsonl'), '{}\n');
+    writeFileSync(join(run, 'eval.json'), JSON.stringify({ step: 1, eval_file: '/elsewhere/runs/exp/20250101-000000/data/task/eval.jsonl' }));
+    assert.equal(resolveEvalDataFile(run, { data: { eval: null } }), join(grid, 'data/task/eval.jsonl'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -4,7 +4,7 @@
  * `vscode`, so tests call it directly on fixture directories.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { EvalSummary, LineRewards, MetricRecord, Phase } from '../../protocol/events.js';
 import type { CompareRun, RunSummary } from '../../protocol/webview.js';
@@ -152,8 +152,20 @@ export function resolveEvalDataFile(runDir: string, config: Record<string, unkno
   const evalPath = str(data?.eval);
   const candidates = !evalPath ? [] : isAbsolute(evalPath) ? [evalPath] : experimentDirs(runDir).map((d) => resolve(d, evalPath));
   const recorded = str(readFinalEval(runDir)?.eval_file);
-  if (recorded) candidates.push(recorded);
+  if (recorded) candidates.push(recorded, ...movedGridPath(runDir, recorded));
   return candidates.find(isFile) ?? null;
+}
+
+/**
+ * A recorded absolute path inside the run's grid directory, re-rooted at where the grid is now
+ * (runs folders get moved or copied; built-in tasks write their data under `<grid>/data/`).
+ */
+function movedGridPath(runDir: string, recorded: string): string[] {
+  const grid = gridDirOf(runDir);
+  if (!grid) return [];
+  const marker = `${sep}${basename(grid)}${sep}`;
+  const at = recorded.lastIndexOf(marker);
+  return at < 0 ? [] : [join(grid, recorded.slice(at + marker.length))];
 }
 
 /** Directories a relative data path may be relative to: the experiment file's, then the grid's. */
