@@ -105,6 +105,7 @@ test('setState rejects a state of another model', () => {
   const good = opt.getState();
   assert.throws(() => opt.setState({ ...good, m: { w: good.m.w }, v: good.v }), (e: unknown) => e instanceof AvaError && e.code === 'checkpoint' && /missing: b/.test(e.message));
   assert.throws(() => opt.setState({ ...good, m: { ...good.m, b: new Float32Array(3) } }), /has 3 values/);
+  assert.throws(() => opt.setState(undefined), /no optimizer state/);
   opt.dispose();
   pb.dispose();
 });

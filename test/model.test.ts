@@ -43,6 +43,21 @@ function run(m: TQR, b: SeqBatch = batch, req: ForwardRequest = ALL): Record<str
   return out;
 }
 
+function assertSumsToOne(w: number[]) {
+  const total = w.reduce((s, x) => s + x, 0);
+  assert.ok(Math.abs(total - 1) < 1e-5, `weights sum to ${total}, not 1`);
+}
+
+function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
+  const d = maxAbsDiff(a, b);
+  assert.ok(d < tol, `max |difference| ${d} ≥ ${tol}`);
+}
+
+function assertDiffer(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
+  const d = maxAbsDiff(a, b);
+  assert.ok(d > tol, `max |difference| ${d} ≤ ${tol}: the switch changed nothing`);
+}
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
   let d = 0;
@@ -84,7 +99,7 @@ test('variables carry GPT-2 names and shapes (Conv1D [in,out] layout) plus the h
   assert.deepEqual(shapes['value_head.weight'], [16, 1]);
   assert.equal(shapes['lm_head.weight'], undefined, 'the LM head is tied to wte');
   const sft = model({}, 1, headsFor('sft', TINY));
-  assert.ok([...sft.variables().keys()].every((n) => /^(wte|wpe|h\.\d+|ln_f)\./.test(n)), '[...sft.variables().keys()].every((n) => /^(wte|wpe|h\\.\\d+|ln_f)\\./.test(n))');
+  assert.ok([...sft.variables().keys()].every((n) => /^(wte|wpe|h\.\d+|ln_f)\./.test(n)), 'an SFT model is the bare GPT');
   m.dispose();
   sft.dispose();
 });
@@ -93,7 +108,7 @@ test('same seed gives identical weights and outputs; another seed differs', () =
   const [a, b, c] = [model({}, 7), model({}, 7), model({}, 8)];
   const [ra, rb, rc] = [run(a), run(b), run(c)];
   for (const k of Object.keys(ra)) assert.deepEqual(ra[k], rb[k], k);
-  assert.ok(maxAbsDiff(ra.logits, rc.logits) > 1e-4, 'maxAbsDiff(ra.logits, rc.logits) > 1e-4');
+  assertDiffer(ra.logits, rc.logits, 1e-4);
   [a, b, c].forEach((m) => m.dispose());
 });
 
@@ -107,11 +122,11 @@ test('output shapes; ptq Q = log_softmax(α·softmax(z)); w sums to 1 over valid
   assert.deepEqual(o.value!.shape, [2, 8]);
   assert.deepEqual(o.h.shape, [2, 8, 16]);
   const expectQ = tf.logSoftmax(tf.mul(tf.softmax(o.logits!), 2));
-  assert.ok(maxAbsDiff(o.q!.dataSync(), expectQ.dataSync()) < 1e-6, 'maxAbsDiff(o.q!.dataSync(), expectQ.dataSync()) < 1e-6');
+  assertClose(o.q!.dataSync(), expectQ.dataSync(), 1e-6);
   const w = o.w.arraySync();
-  assert.ok(Math.abs(w[0].reduce((s, x) => s + x, 0) - 1) < 1e-5, 'Math.abs(w[0].reduce((s, x) => s + x, 0) - 1) < 1e-5');
+  assertSumsToOne(w[0]);
   assert.deepEqual(w[0].slice(4), [0, 0, 0, 0]);
-  assert.ok(Math.abs(w[1].reduce((s, x) => s + x, 0) - 1) < 1e-5, 'Math.abs(w[1].reduce((s, x) => s + x, 0) - 1) < 1e-5');
+  assertSumsToOne(w[1]);
   tf.dispose([expectQ, ...(Object.values(o).filter((t) => t) as tf.Tensor[])]);
   m.dispose();
 });
@@ -175,17 +190,17 @@ test('reward_weight_grad = stop: no gradient reaches the weight attention throug
   const req = { weights: true };
   const full = gradsOf(model(), sumW, ['reward_attn.qk.weight'], batch, req)['reward_attn.qk.weight'];
   const stop = gradsOf(model({ reward_weight_grad: 'stop' }), sumW, ['reward_attn.qk.weight', 'h.0.attn.c_attn.weight'], batch, req);
-  assert.ok(Math.max(...full.map(Math.abs)) > 1e-6, 'Math.max(...full.map(Math.abs)) > 1e-6');
-  assert.ok(stop['reward_attn.qk.weight'].every((g) => g === 0), 'stop[\'reward_attn.qk.weight\'].every((g) => g === 0)');
-  assert.ok(stop['h.0.attn.c_attn.weight'].every((g) => g === 0), 'stop[\'h.0.attn.c_attn.weight\'].every((g) => g === 0)');
+  assert.ok(Math.max(...full.map(Math.abs)) > 1e-6, 'full: w trains the weight attention');
+  assert.ok(stop['reward_attn.qk.weight'].every((g) => g === 0), 'stop: no gradient into reward_attn');
+  assert.ok(stop['h.0.attn.c_attn.weight'].every((g) => g === 0), 'stop: no gradient into the backbone through w');
 });
 
 test('reward_weight_scope = response_tokens: w = 0 on prompt positions and sums to 1 over the response', () => {
   const w = run(model({ reward_weight_scope: 'response_tokens' }), batch, { weights: true }).w;
   assert.deepEqual(w.slice(0, 2), [0, 0]);
   assert.deepEqual(w.slice(8, 11), [0, 0, 0]);
-  assert.ok(Math.abs(w.slice(2, 8).reduce((s, x) => s + x, 0) - 1) < 1e-5, 'Math.abs(w.slice(2, 8).reduce((s, x) => s + x, 0) - 1) < 1e-5');
-  assert.ok(Math.abs(w.slice(11).reduce((s, x) => s + x, 0) - 1) < 1e-5, 'Math.abs(w.slice(11).reduce((s, x) => s + x, 0) - 1) < 1e-5');
+  assertSumsToOne(w.slice(2, 8));
+  assertSumsToOne(w.slice(11));
 });
 
 test('reward_weight_causal, reward_weight_scale and reward_weight_source each change w', () => {
@@ -198,15 +213,15 @@ test('reward_weight_causal, reward_weight_scale and reward_weight_source each ch
     return out;
   };
   const base = w({});
-  assert.ok(maxAbsDiff(base, w({ reward_weight_causal: true })) > 1e-3, 'causal');
-  assert.ok(maxAbsDiff(base, w({ reward_weight_scale: 'none' })) > 1e-3, 'scale');
+  assertDiffer(base, w({ reward_weight_causal: true }), 1e-3);
+  assertDiffer(base, w({ reward_weight_scale: 'none' }), 1e-3);
   const backbone = w({ reward_weight_source: 'backbone_last_layer' });
-  assert.ok(maxAbsDiff(base, backbone) > 1e-3, 'source');
-  assert.ok(Math.abs(backbone.slice(0, 8).reduce((s, x) => s + x, 0) - 1) < 1e-5, 'Math.abs(backbone.slice(0, 8).reduce((s, x) => s + x, 0) - 1) < 1e-5');
+  assertDiffer(base, backbone, 1e-3);
+  assertSumsToOne(backbone.slice(0, 8));
   // Causal attention: the first token collects attention from every query.
-  assert.ok(backbone[0] > backbone[3], 'backbone[0] > backbone[3]');
+  assert.ok(backbone[0] > backbone[3], 'causal attention: every query sees the first token');
   const m = model({ reward_weight_source: 'backbone_last_layer' });
-  assert.ok(![...m.variables().keys()].some((n) => n.startsWith('reward_attn')), '![...m.variables().keys()].some((n) => n.startsWith(\'reward_attn\'))');
+  assert.ok(![...m.variables().keys()].some((n) => n.startsWith('reward_attn')), 'no dedicated attention parameters');
   m.dispose();
 });
 
@@ -216,12 +231,12 @@ test('q_head = fresh is a Dense H→V independent of the LM head; ptq_input and 
   const h = tf.tensor3d(o.h, [2, 8, 16]);
   const vars = fresh.variables();
   const expect = tf.add(tf.matMul(tf.reshape(h, [16, 16]), vars.get('q_head.weight')!), vars.get('q_head.bias')!);
-  assert.ok(maxAbsDiff(o.q, expect.dataSync()) < 1e-5, 'maxAbsDiff(o.q, expect.dataSync()) < 1e-5');
+  assertClose(o.q, expect.dataSync(), 1e-5);
   const std = Math.sqrt(tf.moments(vars.get('q_head.weight')!).variance.dataSync()[0]);
   assert.ok(std > 0.4 && std < 0.6, `fresh init std ${std}`);
   const q = (over: Partial<ModelConfig>) => run(model(over), batch, { q: true }).q;
-  assert.ok(maxAbsDiff(q({}), q({ ptq_input: 'logits' })) > 1e-3, 'maxAbsDiff(q({}), q({ ptq_input: \'logits\' })) > 1e-3');
-  assert.ok(maxAbsDiff(q({}), q({ alpha: 3 })) > 1e-3, 'maxAbsDiff(q({}), q({ alpha: 3 })) > 1e-3');
+  assertDiffer(q({}), q({ ptq_input: 'logits' }), 1e-3);
+  assertDiffer(q({}), q({ alpha: 3 }), 1e-3);
   tf.dispose([h, expect]);
   fresh.dispose();
 });
@@ -229,10 +244,10 @@ test('q_head = fresh is a Dense H→V independent of the LM head; ptq_input and 
 test('reward head: linear vs mlp, σ parameterisation and clamp', () => {
   const lin = run(model(), batch, { reward: true });
   const mlp = run(model({ reward_head_arch: 'mlp' }), batch, { reward: true });
-  assert.ok(maxAbsDiff(lin.mu, mlp.mu) > 1e-4, 'maxAbsDiff(lin.mu, mlp.mu) > 1e-4');
+  assertDiffer(lin.mu, mlp.mu, 1e-4);
   const soft = run(model({ sigma_param: 'softplus' }), batch, { reward: true });
   assert.deepEqual(soft.mu, lin.mu);
-  assert.ok(maxAbsDiff(soft.logSigma, lin.logSigma) > 1e-2, 'log(softplus(s)+eps) differs from s');
+  assertDiffer(soft.logSigma, lin.logSigma, 1e-2);
   const m = model({ log_sigma_min: -0.001, log_sigma_max: 0.001 });
   m.variables().get('reward_head.bias')!.assign(tf.tensor1d([0, 5]));
   assert.ok(run(m, batch, { reward: true }).logSigma.every((s) => s === Math.fround(0.001)), 'log σ clamped at log_sigma_max');
@@ -260,8 +275,8 @@ test('dropout: only in training, seeded per call, identical across same-seed mod
   assert.deepEqual(run(a, batch, { logits: true }).logits, evalA);
   const t1 = run(a, batch, { logits: true, training: true }).logits;
   const t2 = run(a, batch, { logits: true, training: true }).logits;
-  assert.ok(maxAbsDiff(t1, evalA) > 1e-4, 'maxAbsDiff(t1, evalA) > 1e-4');
-  assert.ok(maxAbsDiff(t1, t2) > 1e-4, 'a new mask each call');
+  assertDiffer(t1, evalA, 1e-4);
+  assertDiffer(t1, t2, 1e-4);
   assert.deepEqual(run(b, batch, { logits: true, training: true }).logits, t1);
   a.dispose();
   b.dispose();

@@ -146,7 +146,8 @@ export class AdamW {
   }
 
   /** Restores a state from getState(); fails on a parameter set or size that does not match. */
-  setState(state: AdamWState): void {
+  setState(state: AdamWState | undefined): void {
+    if (!state?.m || !state.v) throw new AvaError('checkpoint', 'the checkpoint holds no optimizer state to resume from');
     const names = [...this.slots.keys()];
     const missing = names.filter((n) => !(n in state.m) || !(n in state.v));
     const extra = Object.keys(state.m).filter((n) => !this.slots.has(n));
