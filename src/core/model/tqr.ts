@@ -413,8 +413,9 @@ export class TQR {
 
   /**
    * Eq. 11 weights over the members of `reward_weight_scope` (valid or response tokens), from
-   * the dedicated attention or the last block's head-averaged (causal) probabilities; with
-   * `reward_weight_grad = stop` no gradient flows back through w.
+   * the dedicated attention or the last block's head-averaged probabilities. The latter are
+   * causal by construction, so `reward_weight_causal` and `reward_weight_scale` only concern the
+   * dedicated attention. With `reward_weight_grad = stop` no gradient flows back through w.
    */
   private rewardWeights(h: tf.Tensor3D, batch: SeqBatch, lastProbs: tf.Tensor4D | null): tf.Tensor2D {
     const members = this.m.reward_weight_scope === 'response_tokens' ? batch.resp : batch.valid;
