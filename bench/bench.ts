@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/core/engine/backend.js';
 import { AdamW } from '../src/core/engine/optim.js';
-import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, type BackendChoice, type ModelConfig, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
+import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, type BackendChoice, type ModelConfig, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
 import { TQR, headsFor } from '../src/core/model/tqr.js';
 import { collatePairs, collateSeqs } from '../src/core/data/batch.js';
 import type { EncodedSeq, PairExample } from '../src/core/data/types.js';

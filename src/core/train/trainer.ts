@@ -39,6 +39,7 @@ import { disposePairBatch, disposeSeqBatch } from './batching.js';
 import { objectiveLoss, pretrainLoss, type Models, type LossResult } from './objective.js';
 import { environmentInfo } from './environment.js';
 import { packWeights, splitWeights } from './weights.js';
+import { loadInitWeights } from './init.js';
 
 export interface TrainHooks {
   emit(event: EventBody): void;
@@ -165,9 +166,9 @@ export class Trainer {
     const heads = headsFor(run.objective.kind, run.model);
     const policy = new TQR(run.model, this.tokenizer.vocabSize, { seed: run.seed, heads });
     if (run.model.init_from && !ckpt) {
-      const init = await loadCheckpoint(run.model.init_from);
-      policy.loadWeights(init.weights, { strict: false });
-      tf.dispose([...init.weights.values()]);
+      const init = await loadInitWeights(run.model.init_from, run.model, this.tokenizer);
+      policy.loadWeights(init, { strict: false });
+      tf.dispose([...init.values()]);
     }
     const saved = ckpt ? splitWeights(ckpt.weights) : null;
     if (saved) policy.loadWeights(saved.policy);
