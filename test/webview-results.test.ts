@@ -42,7 +42,7 @@ test('result table: variants aggregated over seeds, best marked, deltas to a bas
   const acc = t.rows.map((r) => r.cells[0]);
   assert.ok(Math.abs(acc[0]!.mean - 0.7) < 1e-12);
   assert.ok(Math.abs(acc[0]!.std! - Math.sqrt(0.02)) < 1e-12);
-  assert.deepEqual(t.best.map((r) => r.slice(0, 2)), [[false, true], [true, false]]);
+  assert.deepEqual(t.best.map((r) => r.slice(0, 2)), [[false, false], [true, false]], 'losses of different objectives are not ranked');
   const d = baselineDeltas(t, 0);
   assert.ok(Math.abs(d[1][0]! - 0.2) < 1e-12);
   assert.equal(d[0][0], 0);
@@ -51,10 +51,13 @@ test('result table: variants aggregated over seeds, best marked, deltas to a bas
 });
 
 test('unknown numeric eval.json entries become extra columns (open to new result kinds)', () => {
-  const runs = [run('a', 0, 0.5, 1, { win_rate: { value: 0.6 }, note: 'x' }), run('b', 0, 0.6, 1, { win_rate: 0.4 })];
+  const runs = [run('a', 0, 0.5, 1, { win_rate: { value: 0.6, n: 10, lo: 0.3, hi: 0.8 }, note: 'x', mean_len: 12 }), run('b', 0, 0.6, 1, { win_rate: 0.4 })];
   const extra = resultDescriptors(runs).filter((c) => c.id.startsWith('eval.'));
-  assert.deepEqual(extra.map((c) => [c.id, c.better]), [['eval.win_rate', 'higher']]);
-  assert.deepEqual(runs.map(extra[0].value), [0.6, 0.4]);
+  assert.deepEqual(extra.map((c) => [c.id, c.label, c.better, c.kind]), [
+    ['eval.mean_len', 'mean len', null, 'number'],
+    ['eval.win_rate', 'win rate (%)', 'higher', 'percent'],
+  ]);
+  assert.deepEqual(runs.map(extra[1].value), [0.6, 0.4]);
 });
 
 test('result text table for export carries mean ± std, baseline deltas and bold best', () => {
@@ -64,7 +67,7 @@ test('result text table for export carries mean ± std, baseline deltas and bold
   assert.deepEqual(text.header, ['Variant', 'n', 'Reward acc. (%)', 'Final loss']);
   assert.deepEqual(text.rows[0], ['base (baseline)', '2', '70.0 ± 14.1', '0.90 ± 0.14']);
   assert.deepEqual(text.rows[1], ['no-kl', '1', '90.0 (Δ +20.0)', '1.2 (Δ +0.3)']);
-  assert.deepEqual(text.bold, [[false, false, false, true], [false, false, true, false]]);
+  assert.deepEqual(text.bold, [[false, false, false, false], [false, false, true, false]]);
 });
 
 test('CSV quoting and curve joining', () => {

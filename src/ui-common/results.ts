@@ -26,7 +26,8 @@ export const BASE_RESULTS: readonly ResultDescriptor[] = [
   { id: 'gold_acc', label: 'Gold acc. (%)', better: 'higher', kind: 'percent', help: 'Accuracy against the gold preference, ignoring label noise', value: (r) => r.final?.gold_acc?.value },
   { id: 'best_possible_acc', label: 'Best possible (%)', better: null, kind: 'percent', help: 'Best accuracy reachable under the label noise', value: (r) => r.final?.best_possible_acc },
   { id: 'eval_nll', label: 'Eval NLL', better: 'lower', kind: 'number', help: 'Mean held-out NLL per response token', value: (r) => r.final?.nll },
-  { id: 'train_loss', label: 'Final loss', better: 'lower', kind: 'number', help: 'Last logged training loss', value: (r) => finalTrain(r, 'loss') },
+  // Not ranked: variants with different objectives have losses of different terms.
+  { id: 'train_loss', label: 'Final loss', better: null, kind: 'number', help: 'Last logged training loss (its terms depend on the objective)', value: (r) => finalTrain(r, 'loss') },
   { id: 'steps', label: 'Steps', better: null, kind: 'integer', help: 'Training steps done', value: (r) => r.run.step || undefined },
   { id: 'time', label: 'Time (s)', better: null, kind: 'seconds', help: 'Wall time of the run', value: (r) => r.run.elapsed },
 ];
@@ -47,18 +48,29 @@ function guessBetter(key: string): Better | null {
   return null;
 }
 
+/** An `{ value, n, lo, hi }` entry is a proportion with its interval (like reward_acc). */
+function isProportion(runs: readonly CompareRun[], key: string): boolean {
+  return runs.some((r) => {
+    const v = r.final?.[key];
+    return typeof v === 'object' && v !== null && typeof (v as { n?: unknown }).n === 'number';
+  });
+}
+
 /** Columns for every other numeric entry of the runs' eval.json (future result kinds). */
 export function extraEvalResults(runs: readonly CompareRun[]): ResultDescriptor[] {
   const keys = new Set<string>();
   for (const r of runs) for (const k of Object.keys(r.final ?? {})) if (!KNOWN_EVAL_KEYS.has(k) && evalNumber(r.final, k) !== undefined) keys.add(k);
-  return [...keys].sort().map((key) => ({
-    id: `eval.${key}`,
-    label: key,
-    better: guessBetter(key),
-    kind: 'number' as const,
-    help: `eval.json: ${key}`,
-    value: (r: CompareRun) => evalNumber(r.final, key),
-  }));
+  return [...keys].sort().map((key) => {
+    const percent = isProportion(runs, key);
+    return {
+      id: `eval.${key}`,
+      label: `${key.replace(/_/g, ' ')}${percent ? ' (%)' : ''}`,
+      better: guessBetter(key),
+      kind: percent ? ('percent' as const) : ('number' as const),
+      help: `eval.json: ${key}`,
+      value: (r: CompareRun) => evalNumber(r.final, key),
+    };
+  });
 }
 
 /** The columns to show: built-in ones some run has a value for, then the extra eval keys. */

@@ -152,7 +152,7 @@ export function resolveEvalDataFile(runDir: string, config: Record<string, unkno
   const evalPath = str(data?.eval);
   const candidates = !evalPath ? [] : isAbsolute(evalPath) ? [evalPath] : experimentDirs(runDir).map((d) => resolve(d, evalPath));
   const recorded = str(readFinalEval(runDir)?.eval_file);
-  if (recorded) candidates.push(recorded, ...movedGridPath(runDir, recorded));
+  if (recorded) candidates.push(...movedGridPath(runDir, recorded), recorded);
   return candidates.find(isFile) ?? null;
 }
 
