@@ -69,10 +69,12 @@ export class TokenRewardsPage implements Page {
   }
 
   private start(init: TokenRewardsInit): void {
-    const first = this.init === undefined;
+    // New arguments (opened on another line): show that line. The same arguments (the page was
+    // reloaded): keep what the user was looking at, saved with them.
+    const argsChanged = JSON.stringify(init.args) !== JSON.stringify(this.init?.args ?? loadState<TokensUi>().args);
     this.init = init;
     this.scheme = init.colorScheme;
-    if (first && init.args.line !== undefined && init.dataFile) this.ui = { ...this.ui, source: 'file', line: init.args.line };
+    if (argsChanged && init.args.line !== undefined && init.dataFile) this.ui = { ...this.ui, source: 'file', line: init.args.line };
     if (!init.dataFile) this.ui.source = 'dump';
     if (init.dump.length === 0 && init.dataFile) this.ui.source = 'file';
     this.ui.index = Math.min(this.ui.index, Math.max(0, init.dump.length - 1));

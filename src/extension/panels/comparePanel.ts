@@ -9,7 +9,7 @@ import type { CompareRun, HostToWebview } from '../../protocol/webview.js';
 import { DisposableStore } from './disposables.js';
 import { PanelWebview, type PanelRequest } from './panelWebview.js';
 import { expandRunDirs, gridDirOf, readCompareRun } from './runFiles.js';
-import { RunWatcher } from './runWatcher.js';
+import { RunWatcher, STATUS_AND_EVALS } from './runWatcher.js';
 import type { PanelServices } from './services.js';
 
 const POLL_MS = 3000;
@@ -43,7 +43,7 @@ export class ComparePanel {
     }, this.disposables);
     for (const dir of runDirs) {
       const refresh = (): void => this.scheduleRefresh(dir);
-      new RunWatcher(dir, services.onEvent, { filesChanged: refresh, event: refresh }, this.disposables, POLL_MS);
+      new RunWatcher(dir, services.onEvent, { files: STATUS_AND_EVALS, filesChanged: refresh, event: refresh }, this.disposables, POLL_MS);
     }
     this.disposables.add({ dispose: () => this.scheduled.forEach((t) => clearTimeout(t)) });
     this.disposables.add(panel.onDidDispose(() => this.disposables.dispose()));

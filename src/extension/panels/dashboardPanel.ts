@@ -11,7 +11,7 @@ import { MetricStore } from '../../ui-common/metrics.js';
 import { DisposableStore } from './disposables.js';
 import { PanelWebview, type PanelRequest } from './panelWebview.js';
 import { parseMetricLine, readEvals, readFinalEval, readRunSummary } from './runFiles.js';
-import { RunWatcher } from './runWatcher.js';
+import { RunWatcher, STATUS_AND_EVALS } from './runWatcher.js';
 import type { PanelServices } from './services.js';
 
 const POLL_MS = 1500;
@@ -36,13 +36,14 @@ export class DashboardPanel {
   ) {
     this.final = readFinalEval(runDir);
     for (const e of readEvals(runDir)) this.evals.set(e.step, e);
-    this.run = readRunSummary(runDir);
+    this.run = readRunSummary(runDir); // again below, once the watcher has read metrics.jsonl
     this.web = new PanelWebview(panel, 'dashboard', services, {
       snapshot: () => this.snapshot(),
       request: (m) => this.request(m),
       exportDir: () => this.runDir,
     }, this.disposables);
     new RunWatcher(runDir, services.onEvent, {
+      files: STATUS_AND_EVALS,
       metricLines: (lines) => this.addRecords(lines.flatMap((l) => parseMetricLine(l) ?? [])),
       filesChanged: () => this.reloadFiles(),
       event: (e) => this.onEvent(e),

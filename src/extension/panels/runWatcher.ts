@@ -13,13 +13,16 @@ import { RUN_EVAL, RUN_EVALS, RUN_METRICS, RUN_STATUS, RUN_TOKEN_REWARDS } from 
 import { FileFollower } from '../backend/fileFollower.js';
 import type { DisposableStore } from './disposables.js';
 
-/** Run files other than metrics.jsonl whose changes matter to a panel. */
-const WATCHED = [RUN_STATUS, RUN_EVAL, RUN_EVALS, RUN_TOKEN_REWARDS];
+/** Run files other than metrics.jsonl whose changes matter to most panels. */
+export const STATUS_AND_EVALS = [RUN_STATUS, RUN_EVAL, RUN_EVALS];
+export const TOKEN_DUMP = [RUN_TOKEN_REWARDS];
 
 export interface RunWatcherHandlers {
+  /** Files (names in the run directory, not metrics.jsonl) whose changes call `filesChanged`. */
+  files: readonly string[];
   /** New complete lines of metrics.jsonl (omit to not follow it). */
   metricLines?(lines: string[]): void;
-  /** One of status.json, eval.json, evals.jsonl, token_rewards.jsonl changed. */
+  /** One of `files` changed. */
   filesChanged(): void;
   /** A live protocol event about this run. */
   event(e: BackendEvent): void;
@@ -45,7 +48,7 @@ export class RunWatcher {
       follower.poll();
       disposables.add({ dispose: () => follower.stop() });
     }
-    const pattern = new vscode.RelativePattern(vscode.Uri.file(this.runDir), `{${[RUN_METRICS, ...WATCHED].join(',')}}`);
+    const pattern = new vscode.RelativePattern(vscode.Uri.file(this.runDir), `{${[RUN_METRICS, ...handlers.files].join(',')}}`);
     const watcher = disposables.add(vscode.workspace.createFileSystemWatcher(pattern));
     const changed = (): void => this.check();
     disposables.add(watcher.onDidCreate(changed));
@@ -69,7 +72,7 @@ export class RunWatcher {
   }
 
   private fileStamps(): string {
-    return WATCHED.map((f) => {
+    return this.handlers.files.map((f) => {
       try {
         const s = statSync(join(this.runDir, f));
         return `${s.size}:${s.mtimeMs}`;

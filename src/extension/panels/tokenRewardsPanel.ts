@@ -12,7 +12,7 @@ import { RUN_TOKEN_REWARDS } from '../../core/run/layout.js';
 import { DisposableStore } from './disposables.js';
 import { PanelWebview, type PanelRequest } from './panelWebview.js';
 import { readRunConfig, readRunSummary, readTokenRewards, resolveEvalDataFile } from './runFiles.js';
-import { RunWatcher } from './runWatcher.js';
+import { RunWatcher, TOKEN_DUMP } from './runWatcher.js';
 import type { PanelServices } from './services.js';
 
 const POLL_MS = 3000;
@@ -45,7 +45,7 @@ export class TokenRewardsPanel {
       request: (m) => this.request(m),
       exportDir: () => this.runDir,
     }, this.disposables);
-    new RunWatcher(runDir, services.onEvent, { filesChanged: () => this.web.send(this.snapshot()), event: () => undefined }, this.disposables, POLL_MS);
+    new RunWatcher(runDir, services.onEvent, { files: TOKEN_DUMP, filesChanged: () => this.web.send(this.snapshot()), event: () => undefined }, this.disposables, POLL_MS);
     this.disposables.add(vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(COLOR_SCALE_SETTING)) this.web.send({ type: 'colorScheme', scheme: colorSchemeSetting() });
     }));
@@ -105,7 +105,6 @@ export class TokenRewardsPanel {
     this.pending?.cancel();
     const cts = new vscode.CancellationTokenSource();
     this.pending = cts;
-    this.line = line;
     try {
       const result = await this.services.lineRewards(this.runDir, file, line, cts.token);
       if (!cts.token.isCancellationRequested) this.web.send({ type: 'tokens/line', line, result });
