@@ -29,6 +29,7 @@ export class DashboardPage implements Page {
   private final: EvalSummary | null = null;
   private run: RunSummary | undefined;
   private readonly charts = new Map<string, LineChart>();
+  private frame = 0;
   private readonly header = h('div', { class: 'panel-header', 'data-testid': 'run-header' });
   private readonly cards = h('div', { class: 'cards', 'data-testid': 'final-metrics' });
   private readonly chartGrid = h('div', { class: 'charts', 'data-testid': 'charts' });
@@ -105,7 +106,16 @@ export class DashboardPage implements Page {
     );
   }
 
+  /** Coalesce bursts of live messages into one render per frame. */
   private update(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private render(): void {
     const run = this.run;
     if (!run) return;
     const records = this.store.all();
