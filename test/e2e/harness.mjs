@@ -23,7 +23,9 @@ export const ROOT = join(here, '..', '..');
 export const FIXTURES = join(here, 'fixtures');
 export const RESULTS = join(ROOT, 'test-results', 'e2e');
 export const SCREENSHOTS = join(ROOT, 'media', 'screenshots');
-const CACHE = join(RESULTS, 'cache');
+/** Per-process scratch (installed extension, trained fixture run): suites may run side by side. */
+const CACHE = mkdtempSync(join(tmpdir(), 'ava-e2e-cache-'));
+process.on('exit', () => rmSync(CACHE, { recursive: true, force: true }));
 const CODE_SERVER = join(here, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 export const EXTENSION_ID = `${PKG.publisher}.${PKG.name}`;
@@ -293,11 +295,23 @@ export class VSCodeSession {
     await this.page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible' });
   }
 
-  /** Picks an item in an open quick pick by (part of) its label. */
+  /**
+   * Picks an item in an open quick pick by (part of) its label: a click accepts a single pick
+   * (Enter is pressed if the click was lost while the list re-rendered) and toggles a row of a
+   * multi-select pick (then accept with the OK button).
+   */
   async pick(text) {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
     await row.waitFor({ state: 'visible' });
+    const multi = (await row.getAttribute('role')) === 'checkbox'; // rows of a canPickMany list
     await row.click();
+    if (multi) return;
+    await sleep(400);
+    if (await row.isVisible().catch(() => false)) {
+      await row.click();
+      await sleep(400);
+      if (await row.isVisible().catch(() => false)) await this.page.keyboard.press('Enter');
+    }
   }
 
   /** Shows the AVA Lab activity-bar container with its Runs view. */
@@ -345,11 +359,11 @@ export class VSCodeSession {
    */
   async hoverToken(text, { until = /./, timeoutMs = 60_000 } = {}) {
     const token = this.page.locator('.monaco-editor .view-line span span', { hasText: text }).first();
-    const hover = this.page.locator('.monaco-hover:not(.hidden)').first();
+    const hover = this.page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
     const t0 = Date.now();
     let last = '';
     while (Date.now() - t0 < timeoutMs) {
-      await this.page.mouse.move(0, 0);
+      await this.page.mouse.move(1, 450); // off the editor, onto the bare activity bar
       await token.hover({ position: { x: 6, y: 6 } }); // near its start: a long string may end off-screen
       for (let i = 0; i < 20 && Date.now() - t0 < timeoutMs; i++) {
         await sleep(300);

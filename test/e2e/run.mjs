@@ -25,10 +25,13 @@ function skipOrFail(reason) {
   process.exit(0);
 }
 
+/** Runs a preparation step quietly; its output is shown only when it fails. */
 function step(title, command, args) {
   console.log(`E2E: ${title}`);
-  const r = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) {
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
     console.error(`E2E: ${title} failed (exit ${r.status})`);
     console.log('0 passed, 1 failed');
     process.exit(1);

@@ -44,7 +44,7 @@ export function reportLaunchEnd(launch: Launch, exit: LaunchExit, log: vscode.Lo
   const failed = cells.filter((c) => c.status === 'failed');
   const title = `AVA Lab: ${launch.record.title}`;
   if (failed.length || (launch.state.error && !cells.length) || (exit.code !== 0 && exit.code !== 130 && exit.code !== null && !cells.length)) {
-    const reason = failed[0]?.error ?? launch.state.error ?? launch.stderrLines().slice(-3).join(' ') ?? `exit code ${exit.code}`;
+    const reason = failed[0]?.error ?? launch.state.error ?? (launch.stderrLines().slice(-3).join(' ') || `exit code ${exit.code}`);
     void vscode.window.showErrorMessage(`${title} failed: ${firstLine(reason)}`, 'Show Log').then((c) => c && log.show());
     return;
   }

@@ -39,11 +39,16 @@ export class RunCommands {
     private readonly refresh: () => void,
   ) {}
 
+  /** Stops a run, or a grid (through its launch, or else through the pid of its running cell). */
   async stop(target: Target): Promise<void> {
     const dir = isNode(target) ? targetDir(target) : (target ?? (await pickRun(this.runs(), 'Stop which run?', (r) => r.status === 'running'))?.dir);
     if (!dir) return;
-    if (this.supervisor.stop(dir)) vscode.window.setStatusBarMessage(`AVA Lab: stopping ${path.basename(path.dirname(dir))}/${path.basename(dir)} (it saves a checkpoint first)…`, 5000);
-    else void vscode.window.showInformationMessage('AVA Lab: that run is not running.');
+    const candidates = isNode(target) && target.kind === 'grid' ? [dir, ...target.grid.runs.filter((r) => r.status === 'running').map((r) => r.dir)] : [dir];
+    if (candidates.some((d) => this.supervisor.stop(d))) {
+      vscode.window.setStatusBarMessage(`AVA Lab: stopping ${path.basename(path.dirname(dir))}/${path.basename(dir)} (it saves a checkpoint first)…`, 5000);
+    } else {
+      void vscode.window.showInformationMessage('AVA Lab: that run is not running.');
+    }
     this.refresh();
   }
 

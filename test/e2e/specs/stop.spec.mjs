@@ -16,4 +16,11 @@ test('stop a run from the tree and see it marked stopped', async (vs) => {
   for (let i = 0; i < 20 && status?.status !== 'stopped'; i++) (await sleep(250), (status = readRunStatus(vs, 'long')));
   expect(status?.status === 'stopped', `status.json says stopped (got ${status?.status})`);
   expect(status.step < 2000, 'it stopped before the end');
+
+  // Resume it from the tree: it continues from its checkpoint, then stop it again.
+  await vs.clickRowAction('base/seed-0', 'Resume Run');
+  await vs.waitForRunsRow('base/seed-0', /running · step [1-9]\d*\//);
+  await vs.waitForNotification(/AVA Lab: long · base\/seed-0 \(resume\)|AVA Lab: long.*resume/);
+  await vs.clickRowAction('base/seed-0', 'Stop Run');
+  await vs.waitForRunsRow('base/seed-0', /stopped at \d+\/\d+/);
 });
