@@ -25,7 +25,7 @@ test('new experiment from a template, with Run / Run grid / Validate lenses', as
   await vs.screenshot('experiment-template');
 });
 
-test('the walkthrough creates and runs a first experiment', async (vs) => {
+test('the walkthrough lists its steps and its button creates a first experiment', async (vs) => {
   await vs.command('Welcome: Open Walkthrough...');
   await vs.pick('Get started with AVA Lab');
   const page = vs.page.locator('.gettingStartedContainer');
@@ -33,7 +33,17 @@ test('the walkthrough creates and runs a first experiment', async (vs) => {
   for (const title of ['Run it', 'Watch it learn', 'Read per-token rewards', 'Compare ablations']) {
     expect(await page.locator(`text=${title}`).count() > 0, `step "${title}" is listed`);
   }
+  // The step's media (media/walkthrough/create.md) renders in a webview of the workbench.
+  const media = vs.page.frameLocator('iframe.webview.ready').first().frameLocator('iframe#active-frame');
+  await media.locator('text=An experiment is one YAML file').waitFor({ timeout: 30_000 });
   await vs.screenshot('walkthrough');
+
+  await page.locator('.button-link, a.monaco-button, .monaco-button', { hasText: 'New Experiment' }).first().click();
+  await vs.pick('demo');
+  await vs.page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await vs.page.keyboard.press('Enter');
+  await vs.page.locator('.tab.active', { hasText: 'demo.ava.yaml' }).waitFor();
+  expect(existsSync(join(vs.workspace, 'demo.ava.yaml')), 'the walkthrough button created the experiment');
 });
 
 test('validation errors appear at their line and column', async (vs) => {
