@@ -67,7 +67,7 @@ function readMetrics(runDir: string): MetricRecord[] {
 /** Metric values without the wall-clock ones. */
 function trainValues(runDir: string) {
   return readMetrics(runDir).filter((r) => r.phase === 'train').map((r) => {
-    const { tokens_per_s: _t, ...v } = r.values;
+    const { tokens_per_s: _t, num_tensors: _n, ...v } = r.values;
     return { step: r.step, ...v };
   });
 }
@@ -91,6 +91,8 @@ test('run: a two-variant grid writes complete run directories and a protocol str
     assert.equal(env.seed, 0);
     const metrics = readMetrics(run);
     assert.deepEqual(metrics.filter((m) => m.phase === 'train').map((m) => m.step), [4, 8, 12, 16, 20, 24]);
+    // No tensor leaks across steps, evaluations and checkpoints.
+    assert.equal(new Set(metrics.filter((m) => m.phase === 'train').map((m) => m.values.num_tensors)).size, 1, `${variant}: tensor count changed`);
     const summary = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8')) as EvalSummary;
     assert.equal(summary.reward_acc?.n, 32);
     assert.ok(summary.reward_acc!.lo <= summary.reward_acc!.value && summary.reward_acc!.value <= summary.reward_acc!.hi);

@@ -44,6 +44,8 @@ const WASM_MAIN_BINARY = 'tfjs-backend-wasm.wasm';
  * package loads. `wasm`: falls back to cpu with a warning. `cpu`: cpu.
  */
 export async function initBackend(choice: BackendChoice, log: LogFn): Promise<EngineInfo> {
+  // Production mode: no debug checks, and no console banner suggesting tfjs-node (we report the choice ourselves).
+  tf.env().set('PROD', true);
   await registerGradients();
   const reasons: string[] = [];
   for (const candidate of candidatesFor(choice)) {

@@ -296,7 +296,8 @@ export class Trainer {
 
         if (step % run.train.log_every === 0 || step === this.totalSteps()) {
           const seconds = (Date.now() - windowStart) / 1000;
-          this.logMetric(phase, step, { ...values, tokens_per_s: seconds > 0 ? tokens / seconds : 0 });
+          // num_tensors: live tensors after the step; flat over a run unless something leaks.
+          this.logMetric(phase, step, { ...values, tokens_per_s: seconds > 0 ? tokens / seconds : 0, num_tensors: tf.memory().numTensors });
           tokens = 0;
           windowStart = Date.now();
           this.setStatus({ step });
