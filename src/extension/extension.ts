@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     validator,
     new RunStatusBar(supervisor),
     watchWindowClosing(),
-    vscode.window.createTreeView('avaLab.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true }),
+    createRunsView(tree),
     supervisor.onDidAddLaunch((launch) => {
       showLaunchProgress(launch);
       launch.onExit.on((exit) => {
@@ -90,6 +90,16 @@ export function activate(context: vscode.ExtensionContext): void {
   // Last, so the listeners above see the launches a previous window left running.
   supervisor.restore();
   log.info(`AVA Lab activated (${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
+}
+
+/** The Runs view; in Restricted Mode it says why runs cannot be started from it. */
+function createRunsView(tree: RunsTreeProvider): vscode.Disposable {
+  const view = vscode.window.createTreeView('avaLab.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
+  view.message = vscode.workspace.isTrusted ? undefined : 'Restricted Mode: existing runs are shown; training and model loading need a trusted workspace.';
+  return vscode.Disposable.from(
+    view,
+    vscode.workspace.onDidGrantWorkspaceTrust(() => (view.message = undefined)),
+  );
 }
 
 export function deactivate(): void {

@@ -33,15 +33,15 @@ const EXTENSION_FOLDER = `${EXTENSION_ID}-${PKG.version}`;
 
 // ── test registry ───────────────────────────────────────────────────────────
 
-/** @typedef {{ workspace?: string, trainedRun?: boolean, settings?: Record<string, unknown>, timeoutMs?: number }} TestOptions */
+/** @typedef {{ workspace?: string, trainedRun?: boolean, untrusted?: boolean, settings?: Record<string, unknown>, timeoutMs?: number }} TestOptions */
 /** @type {{ name: string, fn: (vs: VSCodeSession) => Promise<void>, options: TestOptions, file?: string }[]} */
 export const tests = [];
 
 /**
  * Registers a test. `fn` receives a started VSCodeSession (and it is closed for you).
  * Options: `workspace` (a folder under fixtures/, default `workspace`), `trainedRun` (copy a
- * finished tiny run into `runs/` and its eval pairs to `data/eval.jsonl`), `settings` (user
- * settings), `timeoutMs` (default 150 s).
+ * finished tiny run into `runs/` and its eval pairs to `data/eval.jsonl`), `untrusted` (open
+ * the folder in Restricted Mode), `settings` (user settings), `timeoutMs` (default 150 s).
  * @param {string} name
  * @param {(vs: VSCodeSession) => Promise<void>} fn
  * @param {TestOptions} [options]
@@ -138,7 +138,7 @@ function findFiles(dir, match) {
 /**
  * Starts code-server on a free port with fresh dirs, opens the workspace in chromium and waits
  * for the workbench. Always `await session.close()` (the runner does it for registered tests).
- * @param {{ name?: string, workspace?: string, trainedRun?: boolean, settings?: Record<string, unknown> }} [options]
+ * @param {{ name?: string, workspace?: string, trainedRun?: boolean, untrusted?: boolean, settings?: Record<string, unknown> }} [options]
  */
 export async function startVSCode(options = {}) {
   const root = mkdtempSync(join(tmpdir(), 'ava-e2e-'));
@@ -157,7 +157,9 @@ export async function startVSCode(options = {}) {
   symlinkSync(installedExtension(), join(extensions, EXTENSION_FOLDER), 'dir');
   const settings = {
     'workbench.startupEditor': 'none',
-    'security.workspace.trust.enabled': false,
+    ...(options.untrusted
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' }
+      : { 'security.workspace.trust.enabled': false }),
     'editor.hover.delay': 200,
     'workbench.tips.enabled': false,
     'window.restoreWindows': 'none',
@@ -174,7 +176,8 @@ export async function startVSCode(options = {}) {
     '--config', config,
     '--user-data-dir', userData,
     '--extensions-dir', extensions,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+    ...(options.untrusted ? [] : ['--disable-workspace-trust']),
     '--ignore-last-opened',
     workspace,
   ];
