@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BackendEvent } from '../src/protocol/events.js';
-import { Launch, type LaunchExit } from '../src/extension/backend/launch.js';
+import { isBackendAlive, Launch, type LaunchExit } from '../src/extension/backend/launch.js';
 import { RequestCancelledError, ServeClient } from '../src/extension/backend/serveClient.js';
 
 const FAKE_CLI = `
@@ -120,6 +120,8 @@ test('after a "reload" a launch is found again from its folder, and Stop ends it
   const runDir = join(first.env.runs, 'base', 'seed-0');
   assert.equal(again.state.cells.get(runDir)?.status, 'running', 'state rebuilt from the replayed events');
   assert.ok(again.owns(runDir) && again.owns(first.env.runs));
+  assert.ok(isBackendAlive(again.record));
+  assert.ok(!isBackendAlive({ pid: process.pid, args: ['/not/the/backend.cjs'] }), 'a reused pid running something else is not the backend');
   const live: BackendEvent[] = [];
   again.onEvent.on((e) => live.push(e));
   await waitFor(() => live.some((e) => e.type === 'progress'));

@@ -12,7 +12,7 @@
  *                   stderr.log     the child's stderr
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decodeEvent, encodeEvent, type BackendEvent } from '../../protocol/events.js';
 import { readJsonFile, writeJsonAtomic } from '../../core/run/files.js';
@@ -57,6 +57,20 @@ export interface LaunchExit {
   /** null when the process ended while nobody was watching (after a reload). */
   code: number | null;
   signal: string | null;
+}
+
+/**
+ * Is the launch's process still the backend? A pid can be reused after the machine restarts,
+ * so where the command line can be read (Linux) it must still name the backend script.
+ */
+export function isBackendAlive(record: Pick<LaunchRecord, 'pid' | 'args'>): boolean {
+  if (!isProcessAlive(record.pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
+    return record.args[0] === undefined || cmdline.includes(record.args[0]);
+  } catch {
+    return true; // no /proc here: trust the pid
+  }
 }
 
 export class Launch {
@@ -150,7 +164,7 @@ export class Launch {
     launch.replaying = false;
     launch.follow();
     launch.liveness = setInterval(() => {
-      if (!isProcessAlive(record.pid)) launch.finish({ code: null, signal: null });
+      if (!isBackendAlive(record)) launch.finish({ code: null, signal: null });
     }, LIVENESS_MS);
     return launch;
   }
