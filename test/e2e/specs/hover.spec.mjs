@@ -1,7 +1,7 @@
 // Hover a JSONL line and read its per-token rewards; then colour the tokens in place.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from '../harness.mjs';
+import { expect, sleep, test } from '../harness.mjs';
 
 test(
   'hover a JSONL line and read the per-token rewards',
@@ -24,6 +24,14 @@ test(
     const highlighted = await vs.page.locator('.monaco-editor .view-overlays [class*="ced-"]').count();
     expect(highlighted >= 10, `tokens of the visible lines are highlighted (${highlighted})`);
     await vs.screenshot('jsonl-highlights');
+
+    // Pin the hover model to that run: it is written to the workspace settings.
+    await vs.command('AVA Lab: Choose Reward Model for Hovers');
+    await vs.pick('tiny · base/seed-0');
+    const settingsFile = join(vs.workspace, '.vscode', 'settings.json');
+    for (let i = 0; i < 40 && !existsSync(settingsFile); i++) await sleep(250);
+    const hoverModel = JSON.parse(readFileSync(settingsFile, 'utf8'))['avaLab.hoverModel'];
+    expect(/^runs[\\/]tiny[\\/].+[\\/]base[\\/]seed-0$/.test(hoverModel), `avaLab.hoverModel is the run, relative to the workspace (${hoverModel})`);
   },
   { trainedRun: true },
 );
