@@ -13,8 +13,4 @@ export class Emitter<T> {
   fire(value: T): void {
     for (const l of [...this.listeners]) l(value);
   }
-
-  clear(): void {
-    this.listeners.clear();
-  }
 }

@@ -19,7 +19,7 @@ export function isExperimentDocument(doc: vscode.TextDocument): boolean {
 }
 
 /** A backend diagnostic's range: its own end when given, else the word (or rest of line) at its start. */
-export function diagnosticRange(d: AvaDiagnostic, doc: vscode.TextDocument | undefined): vscode.Range {
+function diagnosticRange(d: AvaDiagnostic, doc: vscode.TextDocument | undefined): vscode.Range {
   const line = Math.max(0, d.line - 1);
   const column = Math.max(0, d.column - 1);
   const start = new vscode.Position(line, column);

@@ -38,7 +38,7 @@ export class RewardHoverProvider implements vscode.HoverProvider {
       const result = await this.rewards.lineRewards(model.runDir, doc.uri.fsPath, lineNumber, token);
       const text = renderLineRewards(result, {
         scheme: readSettings(doc.uri).colorScale,
-        modelLabel: model.label,
+        modelLabel: model.source === 'latest' ? `${model.label} (newest run)` : model.label,
         openPanelLink: commandLink('avaLab.showTokenRewards', [{ runDir: model.runDir, dataFile: doc.uri.fsPath, line: lineNumber }]),
         chooseModelLink: commandLink('avaLab.chooseHoverModel'),
       });

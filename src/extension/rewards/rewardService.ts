@@ -26,13 +26,6 @@ export interface RewardModel {
   source: 'setting' | 'latest';
 }
 
-export class NoModelError extends Error {
-  constructor() {
-    super('No trained model yet: run an experiment, or choose a run with "AVA Lab: Choose Reward Model for Hovers".');
-    this.name = 'NoModelError';
-  }
-}
-
 function fileVersion(file: string): string {
   const st = fs.statSync(file);
   return `${st.mtimeMs}:${st.size}`;
@@ -90,8 +83,8 @@ export class RewardService implements vscode.Disposable {
   }
 
   /** Per-token rewards of 1-based `line` of `dataFile` under the model of `runDir`. */
-  lineRewards(runDir: string, dataFile: string, line: number, token?: vscode.CancellationToken): Promise<LineRewards> {
-    if (!vscode.workspace.isTrusted) return Promise.reject(new Error(UNTRUSTED_MESSAGE));
+  async lineRewards(runDir: string, dataFile: string, line: number, token?: vscode.CancellationToken): Promise<LineRewards> {
+    if (!vscode.workspace.isTrusted) throw new Error(UNTRUSTED_MESSAGE);
     const key = [path.resolve(runDir), path.resolve(dataFile), fileVersion(dataFile), line].join('\0');
     let pending = this.cache.get(key);
     if (!pending) {

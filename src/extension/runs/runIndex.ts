@@ -55,7 +55,7 @@ function subdirectories(dir: string): string[] {
   }
 }
 
-export function readRun(dir: string, variant: string, seed: number): RunEntry {
+function readRun(dir: string, variant: string, seed: number): RunEntry {
   const file = readStatus(dir);
   const { status, interrupted } = effectiveStatus(file);
   return {
