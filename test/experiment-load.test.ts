@@ -55,12 +55,12 @@ describe('example experiments', () => {
       assert.deepEqual(await validateExperimentFile(join(root, 'examples', f)), []);
     });
   }
-  it('the demo compares AVA-p with Bradley-Terry on the helpful task with a small model', async () => {
+  it('the demo compares AVA-p with Bradley-Terry on the harmless task with a small model', async () => {
     const exp = throwIfErrors(await loadExperiment(join(root, 'examples/demo.ava.yaml')));
     assert.deepEqual(Object.keys(exp.ablations), ['ava-p', 'bt']);
     assert.equal(exp.objective.kind, 'ava-p');
     assert.deepEqual(exp.ablations.bt, { objective: { kind: 'bt' } });
-    assert.equal(exp.data.task, 'helpful');
+    assert.equal(exp.data.task, 'harmless');
     assert.equal(exp.tokenizer.kind, 'word');
     assert.deepEqual([exp.model.n_layer, exp.model.d_model, exp.seeds.length], [2, 64, 1]);
   });
