@@ -269,3 +269,61 @@ test('bad input: a non-finite loss stops the run with a diagnosis', () => {
   assert.equal(status.status, 'failed');
   noFinishedRun(join(dir, 'g'));
 });
+
+test('run: every objective trains through the CLI and logs its own loss terms', () => {
+  const dir = tmp();
+  const f = join(dir, 'all.ava.yaml');
+  writeFileSync(
+    f,
+    `name: all
+engine: { backend: cpu }
+data: { task: harmless, task_options: { n_train: 32, n_eval: 16 } }
+model: { n_layer: 1, n_head: 2, d_model: 16, context: 40, pref_attn_dim: 16 }
+train: { steps: 4, batch_size: 4, log_every: 2, eval_every: 0, checkpoint_every: 0 }
+eval: { dump_token_rewards: 2 }
+ablations:
+  ava-d: { objective: { kind: ava-d } }
+  pt: { objective: { kind: pt } }
+  sft: { objective: { kind: sft } }
+  dpo: { objective: { kind: dpo } }
+  w/o ptq: { model: { q_head: fresh } }
+`,
+  );
+  const r = cli(['run', f, '--out', join(dir, 'g'), '--jobs', '1'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const expected: Record<string, string[]> = { 'ava-d': ['nll', 'kl', 'td'], pt: ['pt'], sft: ['sft'], dpo: ['dpo'], 'w-o-ptq': ['nll', 'neg', 'kl', 'td', 'cer'] };
+  for (const [variant, terms] of Object.entries(expected)) {
+    const run = join(dir, 'g', variant, 'seed-0');
+    assert.equal(JSON.parse(readFileSync(join(run, 'status.json'), 'utf8')).status, 'finished', variant);
+    const train = readMetrics(run).filter((m) => m.phase === 'train');
+    for (const t of terms) assert.ok(train.every((m) => Number.isFinite(m.values[t])), `${variant}: ${t} missing or not finite`);
+    assert.equal((JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8')) as EvalSummary).reward_acc?.n, 16, variant);
+  }
+  // DPO's checkpoint keeps the frozen reference beside the policy (spec §6.3).
+  const meta = JSON.parse(readFileSync(join(dir, 'g/dpo/seed-0/checkpoints', JSON.parse(readFileSync(join(dir, 'g/dpo/seed-0/checkpoints/latest.json'), 'utf8')).path, 'meta.json'), 'utf8'));
+  const names: string[] = meta.tensors.map((t: { name: string }) => t.name);
+  assert.ok(names.includes('wte.weight') && names.includes('reference/wte.weight'));
+});
+
+test('run: a killed process leaves every logged line readable and the run not finished', async () => {
+  const dir = tmp();
+  const grid = join(dir, 'killed');
+  const child = spawn(CLI[0], [...CLI.slice(1), 'run', tinyExperiment(dir, '', 400), '--out', grid, '--only', 'ava-p', '--json'], { cwd: dir });
+  let out = '';
+  await new Promise<void>((done) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (/"type":"metrics".*"step":16/.test(out) && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('close', () => done());
+  });
+  const run = join(grid, 'ava-p', 'seed-0');
+  const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
+  assert.ok(lines.length >= 4);
+  for (const l of lines) JSON.parse(l); // every line is whole
+  const status = JSON.parse(readFileSync(join(run, 'status.json'), 'utf8'));
+  assert.equal(status.status, 'running');
+  const { effectiveStatus } = await import('../src/core/run/status.js');
+  assert.deepEqual(effectiveStatus(status), { status: 'failed', interrupted: true });
+  assert.ok(!existsSync(join(run, 'eval.json')));
+});
