@@ -189,6 +189,7 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   const gridStatus: RunStatus = all_.includes('failed') ? 'failed' : signal.aborted || all_.includes('stopped') || all_.length < cells.length ? 'stopped' : 'finished';
   rep.print(resultsTable(cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, kind: c.run.objective.kind, status: statuses.get(c) ?? 'pending', summary: readJsonFile<EvalSummary>(join(c.dir, RUN_EVAL)) }))));
   rep.print(`\nRuns: ${gridDir}`);
+  if (gridStatus !== 'finished') rep.print(`Continue with: ava-lab run ${positionals[0]} --resume ${gridDir}`);
   rep.emit({ type: 'grid_end', grid_dir: gridDir, status: gridStatus });
   return gridStatus === 'finished' ? EXIT.ok : gridStatus === 'stopped' ? EXIT.interrupted : EXIT.failure;
 }
