@@ -11,42 +11,14 @@ import { AvaError } from '../errors.js';
 import { JsonlIndex } from '../data/jsonl.js';
 import { demoExample, fieldValue, pairExample, type RowContext } from '../data/dataset.js';
 import type { DemoExample, PairExample } from '../data/types.js';
+import { LruCache } from '../util/lru.js';
 import { loadTrainedRun, type TrainedRun } from './trained.js';
 import { readDemos, readPairs } from './readout.js';
 
-class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly capacity: number, private readonly evict: (v: V) => void = () => {}) {}
-  get(k: K): V | undefined {
-    const v = this.map.get(k);
-    if (v !== undefined) {
-      this.map.delete(k);
-      this.map.set(k, v);
-    }
-    return v;
-  }
-  set(k: K, v: V): void {
-    this.map.delete(k);
-    this.map.set(k, v);
-    while (this.map.size > this.capacity) {
-      const [oldK, oldV] = this.map.entries().next().value as [K, V];
-      this.map.delete(oldK);
-      this.evict(oldV);
-    }
-  }
-  delete(k: K): void {
-    this.map.delete(k);
-  }
-  clear(): void {
-    for (const v of this.map.values()) this.evict(v);
-    this.map.clear();
-  }
-}
-
 export class LineRewardService {
-  private readonly runs = new Lru<string, Promise<TrainedRun>>(2, (p) => void p.then((r) => r.dispose(), () => {}));
-  private readonly indexes = new Lru<string, { mtime: number; index: JsonlIndex }>(8);
-  private readonly results = new Lru<string, LineRewards>(512);
+  private readonly runs = new LruCache<string, Promise<TrainedRun>>(2, (p) => void p.then((r) => r.dispose(), () => {}));
+  private readonly indexes = new LruCache<string, { mtime: number; index: JsonlIndex }>(8, (e) => void e.index.close());
+  private readonly results = new LruCache<string, LineRewards>(512);
 
   private run(runDir: string): Promise<TrainedRun> {
     let p = this.runs.get(runDir);
