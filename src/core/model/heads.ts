@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../experiment/config.js';
+import { logSoftmax } from '../engine/fastops.js';
 
 /**
  * Pre-trained Q (spec §4, Eq. 12): Q_w = log_softmax(α·softmax(z)) (`probs`, literal)
@@ -12,7 +13,7 @@ import type { ModelConfig } from '../experiment/config.js';
 export function ptqQ(logits: tf.Tensor, alpha: number, mode: ModelConfig['ptq_input']): tf.Tensor {
   return tf.tidy(() => {
     const x = mode === 'probs' ? tf.softmax(logits, -1) : logits;
-    return tf.logSoftmax(tf.mul(x, alpha), -1);
+    return logSoftmax(alpha === 1 ? x : tf.mul(x, alpha));
   });
 }
 

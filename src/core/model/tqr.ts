@@ -14,11 +14,11 @@
  *   w     = Eq. 11 reward weights           from a dedicated attention or the last block's
  *   v     = Dense(H→1)                      value head of the BT / Preference Transformer baselines
  * The heads' outputs are returned unweighted; the objectives apply w (spec §3).
- * Every matmul goes through matMulNN and the embedding through embeddingLookup (../engine/fastops.ts).
+ * Dense layers, matmuls, GELU (GPT-2's tanh form) and the embedding use the fast ops of ../engine/fastops.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeqBatch } from '../data/types.js';
-import { embeddingLookup, matMulNN, stopGradient } from '../engine/fastops.js';
+import { dense, embeddingLookup, gelu, matMulNN, stopGradient } from '../engine/fastops.js';
 import { deriveSeed } from '../engine/random.js';
 import { AvaError } from '../errors.js';
 import type { ModelConfig, ObjectiveKind } from '../experiment/config.js';
@@ -127,7 +127,7 @@ class Linear {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.add(matMulNN(x, this.weight), this.bias);
+    return dense(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
   }
 }
 
@@ -146,12 +146,6 @@ class LayerNorm {
     const variance = tf.mean(tf.square(centered), -1, true);
     return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, LN_EPS))), this.weight), this.bias);
   }
-}
-
-/** GPT-2's GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
 /**

@@ -5,6 +5,7 @@
  * formed in log space (log σ̃ = log max(w, 1e-12) + log σ) without under- or overflow.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { logSumExp } from '../engine/fastops.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -47,8 +48,8 @@ export function pickActions(q: tf.Tensor, actions: tf.Tensor): tf.Tensor {
  */
 export function logBoltz(qRows: tf.Tensor, actions: tf.Tensor, beta: number): tf.Tensor {
   return tf.tidy(() => {
-    const scaled = tf.mul(qRows, beta);
-    return tf.sub(pickActions(scaled, actions), tf.logSumExp(scaled, -1));
+    const scaled = beta === 1 ? qRows : tf.mul(qRows, beta);
+    return tf.sub(pickActions(scaled, actions), logSumExp(scaled));
   });
 }
 

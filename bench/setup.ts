@@ -1,0 +1,79 @@
+/**
+ * The fixed benchmark step (shared by bench.ts and profile.ts): the TQR configuration of the
+ * offline-environment notes, a deterministic batch, and one full training step (forward,
+ * backward, AdamW) of the LM objective or AVA-p.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamW } from '../src/core/engine/optim.js';
+import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, type ModelConfig, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
+import { TQR, headsFor } from '../src/core/model/tqr.js';
+import { collatePairs, collateSeqs } from '../src/core/data/batch.js';
+import type { EncodedSeq, PairBatch, PairExample, SeqBatch } from '../src/core/data/types.js';
+import { objectiveLoss, pretrainLoss, type Models } from '../src/core/train/objective.js';
+import { disposePairBatch, disposeSeqBatch } from '../src/core/train/batching.js';
+
+/** The fixed configuration (the one measured in the offline-environment notes). */
+export const BENCH = { vocab: 512, d_model: 128, n_layer: 4, n_head: 4, context: 64, batch: 16 } as const;
+
+export type BenchObjective = 'lm' | 'ava-p';
+
+export function benchModelConfig(): ModelConfig {
+  return { ...DEFAULT_MODEL, n_layer: BENCH.n_layer, n_head: BENCH.n_head, d_model: BENCH.d_model, context: BENCH.context, pref_attn_dim: BENCH.d_model };
+}
+
+/** The run configuration of a bench step: the spec defaults with the bench model. */
+export function benchRunConfig(objective: BenchObjective, steps: number): RunConfig {
+  const kind: ObjectiveKind = objective === 'lm' ? 'sft' : 'ava-p';
+  return {
+    model: benchModelConfig(),
+    objective: { ...DEFAULT_OBJECTIVE, kind },
+    train: { ...DEFAULT_TRAIN, lr: 1e-3, warmup_steps: 0, steps, lr_schedule: 'constant', batch_size: BENCH.batch, pretrain_steps: objective === 'lm' ? steps : 0 },
+  } as RunConfig;
+}
+
+/** Deterministic pseudo-random token sequences of full length (half prompt, half response). */
+export function benchSequences(n: number, seed: number): EncodedSeq[] {
+  let s = seed >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % (BENCH.vocab - 4)) + 4;
+  return Array.from({ length: n }, () => ({ ids: [1, ...Array.from({ length: BENCH.context - 1 }, next)], promptLen: BENCH.context / 2 }));
+}
+
+/** The bench batch as pairs (AVA-p) or the chosen halves as sequences (LM). */
+export function benchPairs(): PairExample[] {
+  const seqs = benchSequences(BENCH.batch * 2, 7);
+  return Array.from({ length: BENCH.batch }, (_, i) => ({ line: i + 1, chosen: seqs[2 * i], rejected: seqs[2 * i + 1] }));
+}
+
+/** Tokens one step processes: B·T for LM, 2·B·T for AVA-p (chosen and rejected). */
+export function tokensPerStep(objective: BenchObjective): number {
+  return (objective === 'lm' ? 1 : 2) * BENCH.batch * BENCH.context;
+}
+
+/** A model, optimiser and device batch ready to step on the current backend. */
+export interface BenchStep {
+  step(): number;
+  dispose(): void;
+}
+
+export function makeBenchStep(objective: BenchObjective, steps: number): BenchStep {
+  const run = benchRunConfig(objective, steps);
+  const policy = new TQR(run.model, BENCH.vocab, { seed: 0, heads: headsFor(run.objective.kind, run.model) });
+  const models: Models = { policy, reference: null };
+  const opt = new AdamW(policy.variables(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0.01, gradClip: 1, warmupSteps: 0, totalSteps: steps, schedule: 'constant' });
+  const pairs = benchPairs();
+  const batch: SeqBatch | PairBatch = objective === 'lm' ? collateSeqs(pairs.map((p) => p.chosen)) : collatePairs(pairs);
+  const loss = () => (objective === 'lm' ? pretrainLoss(models, batch as SeqBatch) : objectiveLoss(models, batch as PairBatch, run)).loss;
+  return {
+    step: () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(loss, [...policy.variables().values()]);
+        opt.applyGradients(grads);
+        return value.dataSync()[0];
+      }),
+    dispose: () => {
+      opt.dispose();
+      policy.dispose();
+      'chosen' in batch ? disposePairBatch(batch) : disposeSeqBatch(batch);
+    },
+  };
+}
