@@ -51,8 +51,13 @@ function tokenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** Transitions k whose action ids[k+1] is a response token. [B,T] */
-function responseActions(batch: SeqBatch): tf.Tensor2D {
+export function responseActions(batch: SeqBatch): tf.Tensor2D {
   return shiftLeft(tf.mul(batch.resp, batch.valid) as tf.Tensor2D);
+}
+
+/** Transitions k whose action ids[k+1] is a real token (prompt or response). [B,T] */
+export function validActions(batch: SeqBatch): tf.Tensor2D {
+  return shiftLeft(batch.valid);
 }
 
 /** logp(y) = Σ_{response tokens} log π(y_{t+1} | y_{1:t}) (spec §6.3), [B]. */
@@ -73,5 +78,5 @@ export function sftLoss(logits: tf.Tensor3D, batch: SeqBatch): tf.Scalar {
 
 /** LM warm-start: mean next-token NLL over every valid transition (prompt and response). */
 export function lmLoss(logits: tf.Tensor3D, batch: SeqBatch): tf.Scalar {
-  return meanTokenNll(logits, batch.ids, shiftLeft(batch.valid));
+  return meanTokenNll(logits, batch.ids, validActions(batch));
 }

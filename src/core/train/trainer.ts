@@ -36,10 +36,11 @@ import { evaluate } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { prepareData, type PreparedData } from './data.js';
 import { disposePairBatch, disposeSeqBatch } from './batching.js';
-import { objectiveLoss, pretrainLoss, type Models, type LossResult } from './objective.js';
+import type { Models, LossResult } from './objective.js';
 import { environmentInfo } from './environment.js';
 import { packWeights, splitWeights } from './weights.js';
 import { loadInitWeights } from './init.js';
+import { phaseLoss, startDataParallel, type DataParallel } from './parallel.js';
 
 export interface TrainHooks {
   emit(event: EventBody): void;
@@ -121,6 +122,8 @@ export class Trainer {
   private optimizer!: AdamW;
   private data!: PreparedData;
   private tokenizer!: Tokenizer;
+  /** `train.workers` > 1: the worker threads that compute the other shards of each batch. */
+  private parallel: DataParallel | null = null;
   private status: RunStatusFile;
 
   constructor(private readonly opts: TrainOptions) {
@@ -272,6 +275,7 @@ export class Trainer {
     let step = 0;
     try {
       const start = await this.setUp();
+      this.parallel = await startDataParallel({ run, vocabSize: this.tokenizer.vocabSize, engine: this.opts.engine, models: this.models, optimizer: this.optimizer }, hooks.log);
       this.metrics = new JsonlAppender(join(this.dir, RUN_METRICS));
       writeJsonAtomic(join(this.dir, RUN_ENV), environmentInfo(this.opts.engine, run, this.data.files));
       hooks.emit({ type: 'run_start', run_dir: this.dir, name: run.name, variant: run.variant, seed: run.seed, total_steps: this.totalSteps(), ...(start.step > 0 ? { resumed_from: start.step } : {}) });
@@ -288,8 +292,7 @@ export class Trainer {
         const phase: Phase = step < pre ? 'pretrain' : 'train';
         const batch = this.nextBatch(sampler, phase);
         tokens += countTokens(batch);
-        const lossFn = phase === 'pretrain' ? (m: Models, b: SeqBatch | PairBatch) => pretrainLoss(m, b as SeqBatch) : (m: Models, b: SeqBatch | PairBatch) => objectiveLoss(m, b, run);
-        const values = trainStep(this.models, this.optimizer, batch, lossFn);
+        const values = this.parallel ? await this.parallel.step(batch, phase) : trainStep(this.models, this.optimizer, batch, phaseLoss(phase, run));
         'chosen' in batch ? disposePairBatch(batch) : disposeSeqBatch(batch);
         step += 1;
         if (!Number.isFinite(values.loss)) throw diagnoseNonFinite(step, phase, values, run);
@@ -321,6 +324,7 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.parallel?.dispose();
     this.models?.policy.dispose();
     this.models?.reference?.dispose();
     this.optimizer?.dispose();

@@ -1,0 +1,55 @@
+/**
+ * How each logged loss term averages over a batch, so that a data-parallel shard can compute
+ * exactly its share of the full-batch loss (src/core/train/parallel.ts).
+ *
+ * Every term is a ratio Σ(contributions) / max(count, 1) whose count adds up over disjoint
+ * shards of the batch:
+ * - per-sequence or per-pair means (`seq_sum_batch_mean`, `seq_mean`, CER, BT, PT, DPO):
+ *   count = number of sequences (pairs), the shard's rows;
+ * - token means (`token_mean`, SFT, the LM warm-start): count = unmasked transitions Σ mask,
+ *   with the very mask the term divides by (spec §1.4).
+ * A shard's term t_k = Σ_k / max(n_k, 1), so the full-batch term Σ_all / max(N, 1) equals
+ * Σ_k t_k · max(n_k, 1) / max(N, 1) with N = Σ_k n_k (when n_k = 0 the shard's contributions are
+ * masked to 0). The gradient of the full loss is therefore the sum of the gradients of the
+ * shards' losses Σ_terms share·t_k, share = max(n_k, 1)/max(N, 1).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { isPairwise, type ModelConfig, type ObjectiveConfig, type ObjectiveKind } from '../experiment/config.js';
+import type { PairBatch, SeqBatch } from '../data/types.js';
+import { transitionMasks, weightMembers } from './masks.js';
+import { responseActions, validActions } from './baselines.js';
+
+/** The objective of a training phase: the configured kind, or the LM warm-start. */
+export type TermSource = ObjectiveKind | 'lm';
+
+/** Each term's count over `batch` (a PairBatch for pairwise kinds, else a SeqBatch). */
+export function termCounts(source: TermSource, batch: SeqBatch | PairBatch, m: ModelConfig, o: ObjectiveConfig): Record<string, number> {
+  return tf.tidy((): Record<string, number> => {
+    const total = (mask: tf.Tensor) => tf.sum(mask).dataSync()[0];
+    if (source === 'lm') return { lm: total(validActions(batch as SeqBatch)) };
+    if (source === 'sft') return { sft: total(responseActions(batch as SeqBatch)) };
+    if (isPairwise(source)) {
+      const pair = batch as PairBatch;
+      const pairs = pair.chosen.lengths.length;
+      if (source !== 'ava-p') return { [source]: pairs };
+      const chosen = avaCounts(pair.chosen, m, o);
+      const rejected = avaCounts(pair.rejected, m, o);
+      return { ...chosen, neg: rejected.nll, kl_rejected: rejected.kl, td_rejected: rejected.td, cer: pairs };
+    }
+    return avaCounts(batch as SeqBatch, m, o);
+  });
+}
+
+/** nll/kl/td counts of one AVA sequence batch: its rows, or Σ of the term's mask under `token_mean` (spec §2.2). */
+function avaCounts(batch: SeqBatch, m: ModelConfig, o: ObjectiveConfig): { nll: number; kl: number; td: number } {
+  const rows = batch.lengths.length;
+  if (o.reduction !== 'token_mean') return { nll: rows, kl: rows, td: rows };
+  const masks = transitionMasks(batch, o, weightMembers(batch, m));
+  const total = (mask: tf.Tensor) => tf.sum(mask).dataSync()[0];
+  return { nll: total(masks.lik), kl: total(masks.kl), td: total(masks.td) };
+}
+
+/** share = max(n_k, 1) / max(N, 1) of every term (see the module comment). */
+export function termShares(shard: Record<string, number>, whole: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(shard).map(([term, n]) => [term, Math.max(n, 1) / Math.max(whole[term] ?? 0, 1)]));
+}
