@@ -9,7 +9,9 @@ import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, type ModelConfig, type
 import { TQR, headsFor } from '../src/core/model/tqr.js';
 import { collatePairs, collateSeqs } from '../src/core/data/batch.js';
 import type { EncodedSeq, PairBatch, PairExample, SeqBatch } from '../src/core/data/types.js';
-import { objectiveLoss, pretrainLoss, type Models } from '../src/core/train/objective.js';
+import type { Models } from '../src/core/train/objective.js';
+import type { EngineInfo } from '../src/core/engine/backend.js';
+import { DataParallel, phaseLoss } from '../src/core/train/parallel.js';
 import { disposePairBatch, disposeSeqBatch } from '../src/core/train/batching.js';
 
 /** The fixed configuration (the one measured in the offline-environment notes). */
@@ -25,6 +27,9 @@ export function benchModelConfig(): ModelConfig {
 export function benchRunConfig(objective: BenchObjective, steps: number): RunConfig {
   const kind: ObjectiveKind = objective === 'lm' ? 'sft' : 'ava-p';
   return {
+    name: 'bench',
+    variant: '',
+    seed: 0,
     model: benchModelConfig(),
     objective: { ...DEFAULT_OBJECTIVE, kind },
     train: { ...DEFAULT_TRAIN, lr: 1e-3, warmup_steps: 0, steps, lr_schedule: 'constant', batch_size: BENCH.batch, pretrain_steps: objective === 'lm' ? steps : 0 },
@@ -51,27 +56,37 @@ export function tokensPerStep(objective: BenchObjective): number {
 
 /** A model, optimiser and device batch ready to step on the current backend. */
 export interface BenchStep {
-  step(): number;
+  /** One training step; resolves with the loss. */
+  step(): Promise<number>;
   dispose(): void;
 }
 
-export function makeBenchStep(objective: BenchObjective, steps: number): BenchStep {
+/**
+ * The bench step on the current backend: in this thread (`workers` = 1) or data-parallel over
+ * `workers` threads (src/core/train/parallel.ts), exactly as a run with `train.workers` trains.
+ */
+export async function makeBenchStep(objective: BenchObjective, steps: number, workers = 1, engine?: EngineInfo): Promise<BenchStep> {
   const run = benchRunConfig(objective, steps);
+  run.train.workers = workers;
   const policy = new TQR(run.model, BENCH.vocab, { seed: 0, heads: headsFor(run.objective.kind, run.model) });
   const models: Models = { policy, reference: null };
-  const opt = new AdamW(policy.variables(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0.01, gradClip: 1, warmupSteps: 0, totalSteps: steps, schedule: 'constant' });
+  const optimizer = new AdamW(policy.variables(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0.01, gradClip: 1, warmupSteps: 0, totalSteps: steps, schedule: 'constant' });
   const pairs = benchPairs();
   const batch: SeqBatch | PairBatch = objective === 'lm' ? collateSeqs(pairs.map((p) => p.chosen)) : collatePairs(pairs);
-  const loss = () => (objective === 'lm' ? pretrainLoss(models, batch as SeqBatch) : objectiveLoss(models, batch as PairBatch, run)).loss;
+  const phase = objective === 'lm' ? 'pretrain' : 'train';
+  const parallel = workers > 1 ? await DataParallel.start({ run, vocabSize: BENCH.vocab, engine: engine!, models, optimizer }) : null;
+  const lossFn = phaseLoss(phase, run);
+  const local = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => lossFn(models, batch).loss, [...policy.variables().values()]);
+      optimizer.applyGradients(grads);
+      return value.dataSync()[0];
+    });
   return {
-    step: () =>
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(loss, [...policy.variables().values()]);
-        opt.applyGradients(grads);
-        return value.dataSync()[0];
-      }),
+    step: async () => (parallel ? (await parallel.step(batch, phase)).loss : local()),
     dispose: () => {
-      opt.dispose();
+      parallel?.dispose();
+      optimizer.dispose();
       policy.dispose();
       'chosen' in batch ? disposePairBatch(batch) : disposeSeqBatch(batch);
     },

@@ -19,7 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Worker, type MessagePort } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Phase } from '../../protocol/events.js';
@@ -250,13 +251,23 @@ export async function serveReplica(port: MessagePort, init: WorkerInit): Promise
 
 // ---- the main side ---------------------------------------------------------------------------
 
+/**
+ * The ES-module entry of `tsx/esm/api`, which registers tsx's TypeScript hooks in a new thread
+ * (`--import tsx` does not reach worker threads on Node 20). Read from tsx's export map:
+ * `require.resolve` would give its CommonJS build.
+ */
+function tsxEsmApi(from: string): string {
+  const manifest = createRequire(from).resolve('tsx/package.json');
+  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href;
+}
+
 /** How to start a worker thread: the bundled worker next to the bundle, or the TypeScript source through tsx. */
 function spawnWorker(init: WorkerInit): Worker {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     const entry = pathToFileURL(join(dirname(here), 'parallel-worker.ts')).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+    const boot = `import(${JSON.stringify(tsxEsmApi(here))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
     return new Worker(boot, { eval: true, workerData: init, execArgv: [] });
   }
   const entry = join(dirname(here), 'parallel-worker.cjs');
