@@ -11,8 +11,8 @@
  * - `exp`/`tanh` are scalar libm loops (3-5x slower than XNNPACK's `softmax`/`sigmoid`), and the
  *   gradient of `tf.max` (inside `tf.logSumExp`) is a broadcasting `Equal` with no fast path:
  *   log-sum-exp, log-softmax and GELU are written on `softmax`/`sigmoid` with closed-form gradients;
- * - reductions over a leading axis transpose first: bias gradients of a dense layer are column
- *   sums taken as a ones-row product;
+ * - reductions over a leading axis transpose first: bias and LayerNorm gain/shift gradients are
+ *   column sums taken as a ones-row product;
  * - `Identity` copies its input, and the engine clones every tensor it saves for the backward pass:
  *   `installFastKernels` makes it an alias, as the cpu backend does (tensors are immutable).
  * The ops give the same values and gradients as the plain tfjs ops to float rounding (test/engine.test.ts).
@@ -146,6 +146,40 @@ export function dense(x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor {
   return tf.reshape(y, [...x.shape.slice(0, -1), N]);
 }
 
+// ---- layer normalisation ---------------------------------------------------------------------
+
+/**
+ * LayerNorm over the last axis of x [M,C] (biased variance, as GPT-2): x̂ = (x − mean)·r,
+ * r = 1/√(var + ε), y = x̂·g + b. Gradient, with ĝ = dy·g:
+ *   dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)),  dg = Σ_rows dy·x̂,  db = Σ_rows dy.
+ */
+function layerNorm2DOp(eps: number) {
+  return tf.customGrad((x, g, b, save) => {
+    const X = x as tf.Tensor2D;
+    const centered = tf.sub(X, tf.mean(X, -1, true));
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps));
+    const xhat = tf.mul(centered, r);
+    (save as tf.GradSaveFunc)([xhat, r, g as tf.Tensor]);
+    return {
+      value: tf.add(tf.mul(xhat, g as tf.Tensor1D), b as tf.Tensor1D),
+      gradFunc: (dy: tf.Tensor, [XH, R, G]: tf.Tensor[]) => {
+        const gh = tf.mul(dy, G);
+        const dx = tf.mul(R, tf.sub(tf.sub(gh, tf.mean(gh, -1, true)), tf.mul(XH, tf.mean(tf.mul(gh, XH), -1, true))));
+        return [dx, columnSums(tf.mul(dy, XH) as tf.Tensor2D), columnSums(dy as tf.Tensor2D)];
+      },
+    };
+  });
+}
+
+const layerNormOps = new Map<number, ReturnType<typeof layerNorm2DOp>>();
+
+/** LayerNorm over the last axis of x [..., C] with gain g [C] and shift b [C]. */
+export function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
+  const C = x.shape[x.rank - 1];
+  if (!layerNormOps.has(eps)) layerNormOps.set(eps, layerNorm2DOp(eps));
+  return tf.reshape(layerNormOps.get(eps)!(tf.reshape(x, [-1, C]), g, b), x.shape);
+}
+
 // ---- softmax family over the last axis -----------------------------------------------------
 
 /**
@@ -162,14 +196,16 @@ export const logSumExp = tf.customGrad((x, save) => {
   };
 }) as (x: tf.Tensor) => tf.Tensor;
 
-/** log softmax over the last axis: x − lse(x) as in `logSumExp`. Gradient: dy − p·Σ dy. */
+/**
+ * log softmax over the last axis: (x − max) + log(max(p)), i.e. x − lse(x) as in `logSumExp`,
+ * shifted first so that large inputs lose no precision. Gradient: dy − p·Σ dy.
+ */
 export const logSoftmax = tf.customGrad((x, save) => {
   const X = x as tf.Tensor;
   const p = tf.softmax(X);
   (save as tf.GradSaveFunc)([p]);
-  const lse = tf.sub(tf.max(X, -1, true), tf.log(tf.max(p, -1, true)));
   return {
-    value: tf.sub(X, lse),
+    value: tf.add(tf.sub(X, tf.max(X, -1, true)), tf.log(tf.max(p, -1, true))),
     gradFunc: (dy: tf.Tensor, [P]: tf.Tensor[]) => tf.sub(dy, tf.mul(tf.sum(dy, -1, true), P)),
   };
 }) as (x: tf.Tensor) => tf.Tensor;

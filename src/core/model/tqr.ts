@@ -14,11 +14,12 @@
  *   w     = Eq. 11 reward weights           from a dedicated attention or the last block's
  *   v     = Dense(H→1)                      value head of the BT / Preference Transformer baselines
  * The heads' outputs are returned unweighted; the objectives apply w (spec §3).
- * Dense layers, matmuls, GELU (GPT-2's tanh form) and the embedding use the fast ops of ../engine/fastops.ts.
+ * Dense layers, LayerNorm, matmuls, GELU (GPT-2's tanh form) and the embedding use the fast ops of
+ * ../engine/fastops.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeqBatch } from '../data/types.js';
-import { dense, embeddingLookup, gelu, matMulNN, stopGradient } from '../engine/fastops.js';
+import { dense, embeddingLookup, gelu, layerNorm, matMulNN, stopGradient } from '../engine/fastops.js';
 import { deriveSeed } from '../engine/random.js';
 import { AvaError } from '../errors.js';
 import type { ModelConfig, ObjectiveKind } from '../experiment/config.js';
@@ -141,10 +142,7 @@ class LayerNorm {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    const mean = tf.mean(x, -1, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), -1, true);
-    return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, LN_EPS))), this.weight), this.bias);
+    return layerNorm(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, LN_EPS);
   }
 }
 
