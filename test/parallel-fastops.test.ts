@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/core/engine/backend.js';
-import { dense, gelu, layerNorm, logSoftmax, logSumExp, matMulNN } from '../src/core/engine/fastops.js';
+import { dense, gelu, layerNorm, logSoftmax, logSumExp, matMulChannels, matMulNN } from '../src/core/engine/fastops.js';
 
 await initBackend('cpu', () => {});
 
@@ -47,6 +47,12 @@ const CASES: [string, Op, Op, [number[], number][]][] = [
   ['logSumExp over the last axis', logSumExp, (x) => tf.logSumExp(x, -1), [[[3, 4, 9], 3]]],
   ['logSoftmax over the last axis', logSoftmax, (x) => tf.logSoftmax(x, -1), [[[3, 4, 9], 3]]],
   ['batched matMulNN', matMulNN, (a, b) => tf.matMul(a, b), [[[2, 3, 5, 7], 1], [[2, 3, 7, 4], 1]]],
+  [
+    'matMulChannels (batch as channels)',
+    (a, b) => matMulChannels(a as tf.Tensor3D, b as tf.Tensor3D),
+    (a, b) => tf.transpose(tf.matMul(tf.transpose(a, [2, 0, 1]), tf.transpose(b, [1, 0, 2])), [1, 0, 2]),
+    [[[5, 7, 6], 1], [[7, 6, 4], 1]],
+  ],
 ];
 
 function inputsOf(shapes: [number[], number][]): tf.Tensor[] {

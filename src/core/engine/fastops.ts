@@ -94,6 +94,33 @@ const matMul3D = tf.customGrad((a, b, save) => {
   };
 });
 
+/** out[m,s,n] = Σ_k a[m,k,s]·b[k,s,n], one product per channel s: on wasm a depthwise convolution. */
+function channelProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const [M, K, S] = a.shape;
+  const N = b.shape[2];
+  if (!onWasm()) return tf.transpose(tf.matMul(tf.transpose(a, [2, 0, 1]), tf.transpose(b, [1, 0, 2])), [1, 0, 2]) as tf.Tensor3D;
+  const out = tf.depthwiseConv2d(tf.reshape(a, [1, M, K, S]) as tf.Tensor4D, tf.reshape(b, [1, K, S, N]) as tf.Tensor4D, 1, 'valid');
+  return tf.reshape(out, [M, S, N]);
+}
+
+/**
+ * Batched product with the batch as the channel axis: a [M,K,S] × b [K,S,N] → [M,S,N],
+ * out[m,s,n] = Σ_k a[m,k,s]·b[k,s,n]. In this layout the wasm depthwise convolution needs no
+ * transposes; attention is written in it (../model/tqr.ts). Gradients:
+ *   da[m,k,s] = Σ_n dy[m,s,n]·b[k,s,n]  (a channel product of dyᵀ [M,N,S] and b as [N,S,K]),
+ *   db[k,s,n] = Σ_m a[m,k,s]·dy[m,s,n]  (a channel product of a as [K,M,S] and dy).
+ */
+export const matMulChannels = tf.customGrad((a, b, save) => {
+  (save as tf.GradSaveFunc)([a as tf.Tensor, b as tf.Tensor]);
+  return {
+    value: channelProduct(a as tf.Tensor3D, b as tf.Tensor3D),
+    gradFunc: (dy: tf.Tensor, [A, B]: tf.Tensor[]) => [
+      tf.transpose(channelProduct(tf.transpose(dy as tf.Tensor3D, [0, 2, 1]), tf.transpose(B as tf.Tensor3D, [2, 1, 0])), [0, 2, 1]),
+      channelProduct(tf.transpose(A as tf.Tensor3D, [1, 0, 2]), dy as tf.Tensor3D),
+    ],
+  };
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
 /**
  * Matrix product with fast kernels in both passes.
  * - `a` [..., M, K] × `b` [K, N] → [..., M, N] (a dense layer over any leading dimensions);

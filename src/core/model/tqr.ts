@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeqBatch } from '../data/types.js';
-import { dense, embeddingLookup, gelu, layerNorm, matMulNN, stopGradient } from '../engine/fastops.js';
+import { dense, embeddingLookup, gelu, layerNorm, matMulChannels, matMulNN, stopGradient } from '../engine/fastops.js';
 import { deriveSeed } from '../engine/random.js';
 import { AvaError } from '../errors.js';
 import type { ModelConfig, ObjectiveKind } from '../experiment/config.js';
@@ -147,16 +147,22 @@ class LayerNorm {
 }
 
 /**
- * Additive attention bias [B,1,T,T]: 0 where query i may see key j (j ≤ i and j valid),
- * −1e9 elsewhere. Padded keys are masked; padded query rows still see the valid keys.
+ * Additive attention bias [T,B,1,T] (query, batch, head, key: the layout of the attention
+ * scores): 0 where query i may see key j (j ≤ i and j valid), −1e9 elsewhere. Padded keys are
+ * masked; padded query rows still see the valid keys.
  */
 function attentionBias(valid: tf.Tensor2D): tf.Tensor4D {
   const T = valid.shape[1];
   const lower = new Float32Array(T * T).map((_, k) => (k % T <= Math.floor(k / T) ? 1 : 0));
-  const allowed = tf.mul(tf.tensor3d(lower, [1, T, T]), tf.expandDims(valid, 1)); // [B,T,T]
-  return tf.expandDims(tf.mul(tf.sub(1, allowed), MASKED), 1) as tf.Tensor4D;
+  const allowed = tf.mul(tf.tensor3d(lower, [T, 1, T]), tf.expandDims(valid, 0)); // [T,B,T]
+  return tf.expandDims(tf.mul(tf.sub(1, allowed), MASKED), 2) as tf.Tensor4D;
 }
 
+/**
+ * Causal self-attention with the (batch, head) pairs s as the channel axis of matMulChannels
+ * (../engine/fastops.ts), the layout whose products run as one depthwise convolution on wasm:
+ *   scores[i,s,j] = q[s,i]·k[s,j]/√hd,   y[i,s] = Σ_j softmax(scores)[i,s,j]·v[s,j].
+ */
 class CausalSelfAttention {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
@@ -171,20 +177,21 @@ class CausalSelfAttention {
     this.c_proj = new Linear(p, `${name}.c_proj`, cfg.nEmbd, cfg.nEmbd, INIT_STD / Math.sqrt(2 * cfg.nLayer));
   }
 
-  /** Returns the output and the attention probabilities [B,nh,T,T] (before dropout). */
+  /** Returns the output and the attention probabilities [T(query),B,nh,T(key)] (before dropout). */
   forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { y: tf.Tensor3D; probs: tf.Tensor4D } {
     const [B, T, C] = x.shape;
     const nh = this.cfg.nHead;
     const hd = C / nh;
-    const toHeads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]), [B * nh, T, hd]);
-    const [q, k, v] = tf.split(this.c_attn.forward(x), 3, -1);
-    const qh = tf.mul(toHeads(q), 1 / Math.sqrt(hd));
-    const kT = tf.transpose(toHeads(k), [0, 2, 1]); // [B·nh, hd, T]: explicit, so matMulNN stays NN
-    const scores = tf.add(tf.reshape(matMulNN(qh, kT), [B, nh, T, T]), bias);
+    const S = B * nh;
+    const [q, k, v] = tf.split(this.c_attn.forward(x), 3, -1).map((t) => tf.reshape(t, [B, T, nh, hd]));
+    const qs = tf.reshape(tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)), [1, 3, 0, 2]), [T, hd, S]);
+    const ks = tf.reshape(tf.transpose(k, [3, 0, 2, 1]), [hd, S, T]);
+    const vs = tf.reshape(tf.transpose(v, [1, 0, 2, 3]), [T, S, hd]);
+    const scores = tf.add(tf.reshape(matMulChannels(qs as tf.Tensor3D, ks as tf.Tensor3D), [T, B, nh, T]), bias);
     const probs = tf.softmax(scores, -1) as tf.Tensor4D;
-    const att = tf.reshape(drop.apply(probs), [B * nh, T, T]);
-    const yh = tf.reshape(matMulNN(att, toHeads(v)), [B, nh, T, hd]);
-    const y = tf.reshape(tf.transpose(yh, [0, 2, 1, 3]), [B, T, C]);
+    const att = tf.transpose(tf.reshape(drop.apply(probs), [T, S, T]), [0, 2, 1]); // [T(query), T(key), S]
+    const ys = tf.reshape(matMulChannels(att as tf.Tensor3D, vs as tf.Tensor3D), [T, B, nh, hd]);
+    const y = tf.reshape(tf.transpose(ys, [1, 0, 2, 3]), [B, T, C]);
     return { y: drop.apply(this.c_proj.forward(y)) as tf.Tensor3D, probs };
   }
 }
@@ -221,6 +228,11 @@ class Block {
     const x1 = tf.add(x, y);
     return { x: tf.add(x1, this.mlp.forward(this.ln_2.forward(x1), drop)) as tf.Tensor3D, probs };
   }
+}
+
+/** The head average of attention probabilities [T(query),B,nh,T(key)] → [B,T(query),T(key)]. */
+function headMean(probs: tf.Tensor4D): tf.Tensor3D {
+  return tf.transpose(tf.mean(probs, 2), [1, 0, 2]) as tf.Tensor3D;
 }
 
 // ---- heads ---------------------------------------------------------------------------------
@@ -411,7 +423,7 @@ export class TQR {
    */
   private rewardWeights(h: tf.Tensor3D, batch: SeqBatch, lastProbs: tf.Tensor4D | null): tf.Tensor2D {
     const members = this.m.reward_weight_scope === 'response_tokens' ? batch.resp : batch.valid;
-    const w = this.weightAttention ? this.weightAttention.forward(h, members) : rewardWeightsFromProbs(tf.mean(lastProbs!, 1) as tf.Tensor3D, members);
+    const w = this.weightAttention ? this.weightAttention.forward(h, members) : rewardWeightsFromProbs(headMean(lastProbs!), members);
     return this.m.reward_weight_grad === 'stop' ? stopGradient(w) : w;
   }
 
