@@ -97,7 +97,7 @@ test('loadPairs: HH style (fields.prompt = "") splits dialogues at the shared "\
 
 test('loadPairs: built-in task gold is kept, per-token gold aligned with the response words', async () => {
   const { examples } = await loadPairs(fx('gold-pairs.jsonl'), data(), tok, 64);
-  assert.deepEqual(examples[0].gold, { chosen: 0.6, rejected: -0.3, labelAgrees: true });
+  assert.deepEqual(examples[0].gold, { chosen: 0.6, rejected: -0.3, labelAgrees: true, pLabelCorrect: 0.9 });
   assert.deepEqual(examples[0].goldTokens, { chosen: [0.2, 0.2, 0.2], rejected: [0.2, 0, -0.5] });
   assert.equal(examples[1].gold!.labelAgrees, false);
   const gpt = buildTokenizer({ kind: 'gpt2', remap_to_data: false, lowercase: false }, []);
