@@ -51,7 +51,7 @@ function termSource(phase: Phase, run: RunConfig): TermSource {
 // ---- shards ----------------------------------------------------------------------------------
 
 /** A batch as plain arrays (what crosses to a worker). */
-export type PackedBatch = { seq: PackedSeqs } | { chosen: PackedSeqs; rejected: PackedSeqs };
+type PackedBatch = { seq: PackedSeqs } | { chosen: PackedSeqs; rejected: PackedSeqs };
 
 /** Row counts of N contiguous shards of B rows, as even as possible (the first B mod N get one more). */
 export function shardSizes(rows: number, shards: number): number[] {
@@ -91,14 +91,14 @@ function disposeBatch(b: Batch): void {
 // ---- one replica's shard -------------------------------------------------------------------
 
 /** Where each trainable variable lives in the flat weight and gradient buffers (creation order). */
-export interface ParamLayout {
+interface ParamLayout {
   names: string[];
   shapes: number[][];
   offsets: number[];
   total: number;
 }
 
-export function paramLayout(vars: Map<string, tf.Variable>): ParamLayout {
+function paramLayout(vars: Map<string, tf.Variable>): ParamLayout {
   const layout: ParamLayout = { names: [], shapes: [], offsets: [], total: 0 };
   for (const [name, v] of vars) {
     layout.names.push(name);
