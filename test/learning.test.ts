@@ -1,38 +1,58 @@
 /**
- * The method learns: AVA-p trained from scratch on the built-in `harmless` task ranks held-out
- * pairs well above chance. A small model and 200 steps (about a minute on one core) are enough
- * for the lower end of the 95% interval to clear 55%; the best a perfect model can score on
- * these noisy labels is 90%. This trains for real: it can fail, and it fails if the objectives,
- * the model, the data or the trainer break in a way that stops learning.
+ * The method learns every built-in task: AVA-p trained from scratch ranks held-out pairs well
+ * above chance. A small model (1 layer, 32 wide) and 200 steps on 1,000 pairs (about 10-20 s
+ * per task on one core) are enough for the lower end of the 95% interval to clear 55%; the
+ * best a perfect model can score on these noisy labels (10% flipped) is 90%. These train for
+ * real: they can fail, and they fail if the objectives, the model, the data, the tasks or the
+ * trainer break in a way that stops learning. Seeds are fixed; measured with run seeds 0-5,
+ * AVA-p scores 74-78% (harmless), 67-77% (helpful) and 68-74% (summary) here.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { EvalSummary } from '../src/protocol/events.js';
 
 const ROOT = join(import.meta.dirname, '..');
+const run = promisify(execFile);
 
-test('AVA-p learns the harmless task well above chance', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ava-learn-'));
-  const exp = join(dir, 'learn.ava.yaml');
-  writeFileSync(
-    exp,
-    `name: learn
+function experimentYaml(task: string): string {
+  return `name: learn-${task}
 engine: { backend: wasm }
-data: { task: harmless, task_options: { n_train: 1000, n_eval: 200, seed: 1 } }
+data: { task: ${task}, task_options: { n_train: 1000, n_eval: 200, seed: 1 } }
 model: { n_layer: 1, n_head: 2, d_model: 32, context: 40, pref_attn_dim: 32 }
 train: { steps: 200, batch_size: 16, lr: 3.0e-3, eval_every: 0, log_every: 50, checkpoint_every: 0 }
 eval: { dump_token_rewards: 4 }
-`,
-  );
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'run', exp, '--out', join(dir, 'g')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(readFileSync(join(dir, 'g/base/seed-0/eval.json'), 'utf8')) as EvalSummary;
-  assert.equal(summary.reward_acc!.n, 200);
-  assert.ok(Math.abs(summary.best_possible_acc! - 0.9) < 1e-9, String(summary.best_possible_acc));
-  assert.ok(summary.reward_acc!.lo > 0.55, `reward accuracy ${summary.reward_acc!.value} [${summary.reward_acc!.lo}, ${summary.reward_acc!.hi}]`);
-  assert.ok(summary.gold_acc!.value > 0.6, `gold accuracy ${summary.gold_acc!.value}`);
+`;
+}
+
+/** Trains AVA-p on a built-in task through the CLI and returns its final eval.json. */
+async function trainAvaP(task: string): Promise<EvalSummary> {
+  const dir = mkdtempSync(join(tmpdir(), `ava-learn-${task}-`));
+  try {
+    const exp = join(dir, 'learn.ava.yaml');
+    writeFileSync(exp, experimentYaml(task));
+    const cli = [join(ROOT, 'src/cli/main.ts'), 'run', exp, '--out', join(dir, 'g')];
+    await run(process.execPath, ['--import', import.meta.resolve('tsx'), ...cli], { maxBuffer: 16 << 20 });
+    return JSON.parse(readFileSync(join(dir, 'g/base/seed-0/eval.json'), 'utf8')) as EvalSummary;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('AVA-p learns each built-in task well above chance', { concurrency: true }, () => {
+  for (const task of ['harmless', 'helpful', 'summary']) {
+    test(task, async (t) => {
+      const summary = await trainAvaP(task);
+      t.diagnostic(`reward accuracy ${summary.reward_acc!.value} [${summary.reward_acc!.lo.toFixed(3)}, ${summary.reward_acc!.hi.toFixed(3)}], gold accuracy ${summary.gold_acc!.value}`);
+      assert.equal(summary.task, task);
+      assert.equal(summary.reward_acc!.n, 200);
+      assert.ok(Math.abs(summary.best_possible_acc! - 0.9) < 1e-9, String(summary.best_possible_acc));
+      assert.ok(summary.reward_acc!.lo > 0.55, `reward accuracy ${summary.reward_acc!.value} [${summary.reward_acc!.lo}, ${summary.reward_acc!.hi}]`);
+      assert.ok(summary.gold_acc!.value > 0.6, `gold accuracy ${summary.gold_acc!.value}`);
+    });
+  }
 });
