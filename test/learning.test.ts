@@ -5,7 +5,7 @@
  * best a perfect model can score on these noisy labels (10% flipped) is 90%. These train for
  * real: they can fail, and they fail if the objectives, the model, the data, the tasks or the
  * trainer break in a way that stops learning. Seeds are fixed; measured with run seeds 0-5,
- * AVA-p scores 74-78% (harmless), 67-77% (helpful) and 68-74% (summary) here.
+ * AVA-p scores 69-80% (harmless), 67-77% (helpful) and 68-74% (summary) here.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
