@@ -98,17 +98,32 @@ interface TorchFigure {
   load: [number, number];
 }
 
-/** The same model, batch, objective and optimiser in PyTorch (bench/torch_gpt.py), when importable. */
+/**
+ * Thread settings tried for PyTorch on two cores; the faster one is the reference. Measured here:
+ * OpenBLAS threading helps with one intra-op thread, and two intra-op threads want one BLAS thread.
+ */
+const TORCH_THREADS = [
+  { intraOp: 1, openblas: 2 },
+  { intraOp: 2, openblas: 1 },
+];
+
+/** The same model, batch, objective and optimiser in PyTorch (bench/torch_gpt.py), when importable: the faster thread setting. */
 function torchReference(objective: BenchObjective, steps: number): TorchFigure | { unavailable: string } {
   const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
   if (!python) return { unavailable: 'torch is not importable (Debian: apt-get install python3-torch libopenblas0-pthread)' };
   const script = join(benchDir(), 'torch_gpt.py');
   if (!existsSync(script)) return { unavailable: `missing ${script}` };
-  const before = loadavg()[0];
-  const args = [script, '--objective', objective, '--steps', String(steps), ...Object.entries(BENCH).flatMap(([k, v]) => [`--${k}`, String(v)])];
-  const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '1' } });
-  if (r.status !== 0) return { unavailable: `torch_gpt.py failed: ${r.stderr.trim().split('\n').pop()}` };
-  return { ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<TorchFigure, 'load'>), load: [before, loadavg()[0]] };
+  let best: TorchFigure | { unavailable: string } = { unavailable: 'no run' };
+  for (const { intraOp, openblas } of TORCH_THREADS) {
+    const before = loadavg()[0];
+    const args = [script, '--objective', objective, '--steps', String(steps), '--threads', String(intraOp), ...Object.entries(BENCH).flatMap(([k, v]) => [`--${k}`, String(v)])];
+    const r = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: String(openblas), OMP_NUM_THREADS: String(intraOp) } });
+    if (r.status !== 0) return { unavailable: `torch_gpt.py failed: ${r.stderr.trim().split('\n').pop()}` };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<TorchFigure, 'load'>;
+    const figure: TorchFigure = { ...out, threads: `${out.threads}, OpenBLAS ${openblas}`, load: [before, loadavg()[0]] };
+    if (!('tokens_per_s' in best) || figure.tokens_per_s > best.tokens_per_s) best = figure;
+  }
+  return best;
 }
 
 /** bench/ of the checkout, whether running from source (bench/bench.ts) or the bundle (dist/bench.cjs). */
@@ -192,7 +207,7 @@ async function main(): Promise<void> {
   }
   for (const objective of ['lm', 'ava-p'] as const) {
     const t = torch[objective];
-    if ('tokens_per_s' in t) console.log(`pytorch    ${objective.padEnd(6)} ${fmt(t.tokens_per_s)} tokens/s  (torch ${t.torch}, ${t.threads}, OpenBLAS 2 threads)  ${loadText(t.load)}`);
+    if ('tokens_per_s' in t) console.log(`pytorch    ${objective.padEnd(6)} ${fmt(t.tokens_per_s)} tokens/s  (torch ${t.torch}, ${t.threads}; the faster thread setting)  ${loadText(t.load)}`);
     else console.log(`pytorch    ${objective.padEnd(6)} ${t.unavailable}`);
   }
   console.log('\nwasm, one core and both cores' + (figures.some((f) => f.ratio_to_pytorch !== null) ? ' (ratio to PyTorch on the same step)' : ''));

@@ -84,9 +84,10 @@ def main():
     for k, v in dict(steps=20, vocab=512, d_model=128, n_layer=4, n_head=4, context=64, batch=16).items():
         p.add_argument(f"--{k}", type=int, default=v)
     p.add_argument("--objective", choices=["lm", "ava-p"], default="lm")
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads (OpenBLAS threads: OPENBLAS_NUM_THREADS)")
     a = p.parse_args()
     torch.manual_seed(0)
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     model = GPT(a.vocab, a.d_model, a.n_layer, a.n_head, a.context)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     rows = a.batch if a.objective == "lm" else 2 * a.batch
