@@ -67,8 +67,8 @@ const DATA: KeyDocs<DataConfig> = {
     details: 'Set exactly one of `data.task` and `data.train`.',
     options: {
       harmless: 'talk about a topic without banned words (in the spirit of Anthropic-Harmless, spec §7)',
-      helpful: 'a positive or negative review, scored by AFINN-165 sentiment (in the spirit of Anthropic-Helpful)',
-      summary: "list a story's keywords in order, scored by in-order F1 (in the spirit of OpenAI TL;DR)",
+      helpful: 'a positive or negative review without refusing, scored by AFINN-165 sentiment (in the spirit of Anthropic-Helpful)',
+      summary: "name a story's keywords, scored by clipped unigram F1 like ROUGE-1 (in the spirit of OpenAI TL;DR)",
     },
   },
   task_options: {
