@@ -30,6 +30,7 @@ const targets = [
   { ...common, ...nodeCjs, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs', external: optionalNative },
   { ...common, ...nodeCjs, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', external: ['vscode'] },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022', loader: { '.css': 'text' } },
+  { ...common, ...nodeCjs, entryPoints: ['src/core/train/parallel-worker.ts'], outfile: 'dist/parallel-worker.cjs', external: optionalNative },
   { ...common, ...nodeCjs, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.cjs', external: optionalNative },
 ].filter((t) => existsSync(join(root, t.entryPoints[0])));
 
