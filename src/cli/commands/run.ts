@@ -33,8 +33,9 @@ function timestamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-function parseJobs(value: string | undefined, cells: number, backend: string): number {
-  if (value === undefined || value === 'auto') return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(cells, availableParallelism()));
+/** `auto`: one cell per core, counting each cell's data-parallel workers (train.workers) as cores it uses. */
+function parseJobs(value: string | undefined, cells: number, backend: string, workersPerCell: number): number {
+  if (value === undefined || value === 'auto') return backend === 'tensorflow' ? 1 : Math.max(1, Math.min(cells, Math.floor(availableParallelism() / Math.max(1, workersPerCell))));
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new AvaError('usage', `--jobs must be a positive integer or 'auto', got '${value}'`);
   return n;
@@ -170,7 +171,7 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   }
   rep.emit({ type: 'grid_start', experiment: exp.name, grid_dir: gridDir, cells: cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, run_dir: c.dir })) });
 
-  const jobs = parseJobs(values.jobs, cells.length, backend ?? exp.engine.backend);
+  const jobs = parseJobs(values.jobs, cells.length, backend ?? exp.engine.backend, Math.max(...cells.map((c) => c.run.train.workers)));
   const statuses = new Map<Cell, RunStatus>();
   if (jobs === 1) {
     for (const cell of cells) {
