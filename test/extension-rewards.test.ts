@@ -6,7 +6,7 @@ import type { LineRewards, SequenceRewards } from '../src/protocol/events.js';
 import { fieldForSequence, locateTokens, sequenceSpans, topLevelStringFields } from '../src/extension/rewards/tokenRanges.js';
 import { lineHighlights, strengthLevel } from '../src/extension/rewards/lineDecorations.js';
 import { commandLink, escapeText, lineDomain, renderLineRewards, valueDigits } from '../src/extension/rewards/hoverMarkdown.js';
-import { LruCache } from '../src/extension/rewards/lruCache.js';
+import { LruCache } from '../src/core/util/lru.js';
 
 function seq(tokens: [string, number][], text = tokens.map(([t]) => t).join(' ')): SequenceRewards {
   return {

@@ -16,7 +16,7 @@ import type { ExperimentEntry } from '../runs/runIndex.js';
 import { latestTrainedRun } from '../runs/runIndex.js';
 import { folderFor, readSettings, resolveWorkspacePath } from '../settings.js';
 import { UNTRUSTED_MESSAGE } from '../trust.js';
-import { LruCache } from './lruCache.js';
+import { LruCache } from '../../core/util/lru.js';
 
 export interface RewardModel {
   runDir: string;
