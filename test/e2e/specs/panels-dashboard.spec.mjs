@@ -1,5 +1,6 @@
 // The run dashboard: run an experiment from the palette and read its curve points and final
-// metrics; reload the window during a run and see the dashboard come back and go on.
+// metrics; reload the window during a run and see the dashboard come back and go on until the
+// run is stopped, with no logged point missing.
 import { join } from 'node:path';
 import { expect, test } from '../harness.mjs';
 import { chartPoints, metricPoints, panel, readJson, readJsonl, runDirOf, sameNumbers, waitUntil } from './panels-common.mjs';
@@ -42,26 +43,29 @@ test('run an experiment and read its curve points and final metrics in the dashb
 }, { timeoutMs: 200_000 });
 
 test('reload the window during a run and see the dashboard resume', async (vs) => {
-  await vs.openFile('medium.ava.yaml');
+  await vs.openFile('long.ava.yaml');
   await vs.command('AVA Lab: Run Experiment');
   await vs.openRunsView();
   await vs.waitForRunsRow('base/seed-0', /running · step [1-9]\d*\//);
   await vs.command('AVA Lab: Open Run Dashboard');
-  await vs.pick('medium');
+  await vs.pick('long');
   let web = await panel(vs, 'run-header');
   const before = await waitUntil('some loss points', async () => ((await chartPoints(web, 'chart-losses')).loss ?? []).length || undefined);
 
   await vs.reload();
   // The serializer reopens the panel on the same run; its page resumes from the run directory.
   web = await panel(vs, 'run-header', { timeoutMs: 90_000 });
-  expect((await web.getByTestId('run-title').textContent()) === 'medium / base / seed 0', 'the restored dashboard shows the same run');
+  expect((await web.getByTestId('run-title').textContent()) === 'long / base / seed 0', 'the restored dashboard shows the same run');
   const after = await waitUntil('more loss points than before the reload', async () => {
     const n = ((await chartPoints(web, 'chart-losses')).loss ?? []).length;
     return n > before ? n : undefined;
   }, { timeoutMs: 120_000 });
   expect(after > before, `the curves went on growing after the reload (${before} → ${after})`);
-  await web.locator('[data-testid="run-status"][data-status="finished"]').waitFor({ timeout: 150_000 });
-  const expected = metricPoints(readJsonl(join(runDirOf(vs, 'medium'), 'metrics.jsonl')), 'loss');
+  // The run is endless (long.ava.yaml): stop it from the palette; the dashboard sees the end.
+  await vs.command('AVA Lab: Stop Run');
+  await vs.pick('long');
+  await web.locator('[data-testid="run-status"][data-status="stopped"]').waitFor({ timeout: 60_000 });
+  const expected = metricPoints(readJsonl(join(runDirOf(vs, 'long'), 'metrics.jsonl')), 'loss');
   const shown = await waitUntil('all loss points', async () => {
     const p = (await chartPoints(web, 'chart-losses')).loss ?? [];
     return p.length === expected.length ? p : undefined;

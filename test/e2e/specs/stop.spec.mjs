@@ -15,7 +15,7 @@ test('stop a run from the tree and see it marked stopped', async (vs) => {
   let status = readRunStatus(vs, 'long');
   for (let i = 0; i < 20 && status?.status !== 'stopped'; i++) (await sleep(250), (status = readRunStatus(vs, 'long')));
   expect(status?.status === 'stopped', `status.json says stopped (got ${status?.status})`);
-  expect(status.step < 2000, 'it stopped before the end');
+  expect(status.step < 100000, 'it stopped before the end');
 
   // Resume it from the tree: it continues from its checkpoint, then stop it again.
   await vs.clickRowAction('base/seed-0', 'Resume Run');
