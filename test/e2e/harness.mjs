@@ -322,8 +322,17 @@ export class VSCodeSession {
     const tab = this.page.locator('.activitybar .action-item a[aria-label^="AVA Lab"], .activitybar .action-item[aria-label^="AVA Lab"]').first();
     await tab.waitFor({ state: 'visible', timeout: 30_000 });
     const pane = this.runsPane();
-    if (!(await pane.isVisible().catch(() => false))) await tab.click();
-    await pane.waitFor({ state: 'visible' });
+    // A click on the container that is already active hides the sidebar, and just after a
+    // reload the workbench may still be restoring it: click until the pane stays visible.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await pane.isVisible().catch(() => false)) return;
+      await tab.click();
+      if (await pane.waitFor({ state: 'visible', timeout: 4_000 }).then(() => true, () => false)) {
+        await sleep(500);
+        if (await pane.isVisible().catch(() => false)) return;
+      }
+    }
+    await pane.waitFor({ state: 'visible', timeout: 5_000 });
   }
 
   runsPane() {
@@ -446,7 +455,8 @@ export class VSCodeSession {
   }
 }
 
-function killGroup(pid) {
+/** SIGKILLs a process group and its leader (no chance to checkpoint or write a status). */
+export function killGroup(pid) {
   if (!pid) return;
   for (const target of [-pid, pid]) {
     try {
