@@ -104,6 +104,12 @@ test('run: a two-variant grid writes complete run directories and a protocol str
   const dump = readFileSync(join(ava, 'token_rewards.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LineRewards);
   assert.equal(dump.length, 4);
   assert.ok(dump[0].chosen!.tokens.length > 0 && dump[0].chosen!.tokens.every((t) => Number.isFinite(t.mean) && t.std > 0));
+  // Attribution quality over every eval pair (both responses) for the per-token objective only.
+  const ta = (JSON.parse(readFileSync(join(ava, 'eval.json'), 'utf8')) as EvalSummary).token_attribution!;
+  assert.equal(ta.sequences, 2 * 32);
+  assert.ok(ta.tokens > ta.sequences, `${ta.tokens} tokens`);
+  for (const r of [ta.pearson, ta.spearman, ta.pearson_weighted, ta.spearman_weighted]) assert.ok(r !== null && r >= -1 && r <= 1, String(r));
+  assert.equal((JSON.parse(readFileSync(join(grid, 'bt', 'seed-0', 'eval.json'), 'utf8')) as EvalSummary).token_attribution, undefined);
 });
 
 test('run: the same seed and backend give the same metrics', () => {
@@ -159,7 +165,10 @@ test('eval and rewards read a trained run', () => {
   const e = events(ev.stdout).find((x) => x.type === 'eval');
   assert.ok(e && e.type === 'eval' && e.summary.reward_acc?.n === 32);
   // The CLI's eval reproduces the run's own final evaluation.
-  assert.equal(e.summary.reward_acc!.value, (JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8')) as EvalSummary).reward_acc!.value);
+  const final = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8')) as EvalSummary;
+  assert.equal(e.summary.reward_acc!.value, final.reward_acc!.value);
+  assert.deepEqual(e.summary.token_attribution, final.token_attribution);
+  assert.match(ev.stdout, /"token_attribution"/);
 
   const rw = cli(['rewards', run, evalFile, '--line', '2', '--json'], dir);
   assert.equal(rw.code, 0, rw.stderr);

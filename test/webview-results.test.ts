@@ -108,3 +108,15 @@ test('number formatting', () => {
   assert.equal(formatDuration(3725), '1h 02m');
   assert.equal(formatDuration(65), '1m 05s');
 });
+
+test('the token attribution r is a ranked column, from eval.json, never an extra column', () => {
+  const ta = (pearson: number | null) => ({ token_attribution: { pearson, spearman: pearson, pearson_weighted: pearson, spearman_weighted: pearson, tokens: 100, sequences: 20 } });
+  const runs = [run('state', 0, 0.7, 1, ta(0.1)), run('next_state', 0, 0.7, 1, ta(0.6)), run('bt', 0, 0.8, 1)];
+  const cols = resultDescriptors(runs);
+  assert.ok(!cols.some((c) => c.id.startsWith('eval.token')), cols.map((c) => c.id).join());
+  const col = cols.findIndex((c) => c.id === 'token_r');
+  assert.deepEqual(runs.map(cols[col].value), [0.1, 0.6, undefined]);
+  const t = buildResultTable(runs, cols, 'variant');
+  assert.deepEqual(t.best.map((r) => r[col]), [false, true, false]);
+  assert.equal(cols[col].value(run('x', 0, 0.5, 1, ta(null))), undefined, 'an undefined correlation is no value');
+});

@@ -27,6 +27,8 @@ export function finalCards(final: EvalSummary | null, records: readonly MetricRe
   if (final?.reward_acc) cards.push(intervalCard('reward_acc', 'Reward accuracy', final.reward_acc));
   if (final?.gold_acc) cards.push(intervalCard('gold_acc', 'Gold accuracy', final.gold_acc));
   if (typeof final?.best_possible_acc === 'number') cards.push({ key: 'best_possible_acc', label: 'Best possible', value: pct(final.best_possible_acc), raw: final.best_possible_acc, detail: 'under the label noise' });
+  const ta = final?.token_attribution;
+  if (ta && ta.pearson !== null) cards.push({ key: 'token_r', label: 'Token reward r vs gold', value: formatNumber(ta.pearson), raw: ta.pearson, detail: `Spearman ${ta.spearman === null ? '—' : formatNumber(ta.spearman)} · weighted r ${ta.pearson_weighted === null ? '—' : formatNumber(ta.pearson_weighted)} · ${ta.tokens} tokens` });
   if (typeof final?.nll === 'number') cards.push({ key: 'eval_nll', label: 'Eval NLL / token', value: formatNumber(final.nll), raw: final.nll });
   const last = lastValues(records, 'train');
   for (const term of LOSS_TERMS) {

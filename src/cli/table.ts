@@ -15,6 +15,11 @@ function interval(p: EvalSummary['reward_acc']): string {
   return p ? `${pct(p.value)} [${pct(p.lo)}, ${pct(p.hi)}]` : '—';
 }
 
+/** A correlation with two decimals and a real minus sign; — when absent or undefined. */
+export function formatR(r: number | null | undefined): string {
+  return r === null || r === undefined ? '—' : r.toFixed(2).replace('-', '−');
+}
+
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
@@ -23,7 +28,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** One row per run: reward accuracy (%, 95% Wilson interval, n) beside the best possible accuracy. */
 export function resultsTable(rows: ResultRow[]): string {
-  const header = ['variant', 'objective', 'seed', 'status', 'reward acc % [95% CI]', 'n', 'gold acc %', 'best possible %'];
+  const header = ['variant', 'objective', 'seed', 'status', 'reward acc % [95% CI]', 'n', 'gold acc %', 'best possible %', 'token r vs gold'];
   return formatTable(
     header,
     rows.map((r) => [
@@ -35,6 +40,7 @@ export function resultsTable(rows: ResultRow[]): string {
       String(r.summary?.reward_acc?.n ?? '—'),
       pct(r.summary?.gold_acc?.value),
       pct(r.summary?.best_possible_acc),
+      formatR(r.summary?.token_attribution?.pearson),
     ]),
   );
 }

@@ -37,7 +37,26 @@ export interface EvalSummary {
   gold_acc?: { value: number; n: number; lo: number; hi: number };
   /** Mean held-out NLL per response token, when the objective trains a policy. */
   nll?: number;
+  /** How well the per-token rewards match the gold per-token rewards (built-in tasks). */
+  token_attribution?: TokenAttribution;
   [key: string]: unknown;
+}
+
+/**
+ * Agreement of the per-token rewards (spec §5) with a task's gold per-token rewards, over
+ * every response token that has a gold value (word-aligned tokens of the built-in tasks).
+ * Correlations are null when either side is constant (nothing to correlate).
+ */
+export interface TokenAttribution {
+  /** Pearson and Spearman correlation of the raw means μ with the gold rewards. */
+  pearson: number | null;
+  spearman: number | null;
+  /** The same for the weighted means μ̃ = w·μ (what the hover shows). */
+  pearson_weighted: number | null;
+  spearman_weighted: number | null;
+  /** Tokens and sequences (responses) that entered. */
+  tokens: number;
+  sequences: number;
 }
 
 /** One token of a per-token reward readout (spec §5). */

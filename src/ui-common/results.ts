@@ -25,6 +25,7 @@ export const BASE_RESULTS: readonly ResultDescriptor[] = [
   { id: 'reward_acc', label: 'Reward acc. (%)', better: 'higher', kind: 'percent', help: 'Held-out reward accuracy (eval.json)', value: (r) => r.final?.reward_acc?.value },
   { id: 'gold_acc', label: 'Gold acc. (%)', better: 'higher', kind: 'percent', help: 'Accuracy against the gold preference, ignoring label noise', value: (r) => r.final?.gold_acc?.value },
   { id: 'best_possible_acc', label: 'Best possible (%)', better: null, kind: 'percent', help: 'Best accuracy reachable under the label noise', value: (r) => r.final?.best_possible_acc },
+  { id: 'token_r', label: 'Token r (gold)', better: 'higher', kind: 'number', help: 'Pearson correlation of the per-token reward means μ with the gold per-token rewards (built-in tasks)', value: (r) => r.final?.token_attribution?.pearson ?? undefined },
   { id: 'eval_nll', label: 'Eval NLL', better: 'lower', kind: 'number', help: 'Mean held-out NLL per response token', value: (r) => r.final?.nll },
   // Not ranked: variants with different objectives have losses of different terms.
   { id: 'train_loss', label: 'Final loss', better: null, kind: 'number', help: 'Last logged training loss (its terms depend on the objective)', value: (r) => finalTrain(r, 'loss') },
@@ -32,7 +33,7 @@ export const BASE_RESULTS: readonly ResultDescriptor[] = [
   { id: 'time', label: 'Time (s)', better: null, kind: 'seconds', help: 'Wall time of the run', value: (r) => r.run.elapsed },
 ];
 
-const KNOWN_EVAL_KEYS = new Set(['step', 'reward_acc', 'gold_acc', 'best_possible_acc', 'nll']);
+const KNOWN_EVAL_KEYS = new Set(['step', 'reward_acc', 'gold_acc', 'best_possible_acc', 'nll', 'token_attribution']);
 
 /** A number from an eval summary entry: a plain number, or an `{ value }` object (like reward_acc). */
 function evalNumber(summary: EvalSummary | null, key: string): number | undefined {

@@ -40,7 +40,7 @@ export const tests = [];
 /**
  * Registers a test. `fn` receives a started VSCodeSession (and it is closed for you).
  * Options: `workspace` (a folder under fixtures/, default `workspace`), `trainedRun` (copy a
- * finished tiny run into `runs/` and its eval pairs to `data/eval.jsonl`), `untrusted` (open
+ * finished run of fixtures/trained.ava.yaml into `runs/` and its eval pairs to `data/eval.jsonl`), `untrusted` (open
  * the folder in Restricted Mode), `settings` (user settings), `timeoutMs` (default 150 s).
  * @param {string} name
  * @param {(vs: VSCodeSession) => Promise<void>} fn
@@ -105,14 +105,14 @@ export function installedExtension() {
 }
 
 let trained;
-/** A finished tiny run (trained once with the CLI): `{ runsDir, evalFile }`. */
+/** A finished run of fixtures/trained.ava.yaml (trained once with the CLI): `{ runsDir, evalFile }`. */
 export function trainedRun() {
   if (trained) return trained;
   const dir = join(CACHE, 'trained');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  cpSync(join(FIXTURES, 'workspace', 'tiny.ava.yaml'), join(dir, 'tiny.ava.yaml'));
-  const r = spawnSync(process.execPath, [join(installedExtension(), 'dist', 'cli.cjs'), 'run', 'tiny.ava.yaml', '--runs-root', 'runs'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+  cpSync(join(FIXTURES, 'trained.ava.yaml'), join(dir, 'harmless.ava.yaml'));
+  const r = spawnSync(process.execPath, [join(installedExtension(), 'dist', 'cli.cjs'), 'run', 'harmless.ava.yaml', '--runs-root', 'runs'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`training the fixture run failed (exit ${r.status}): ${r.stderr}`);
   const evalFile = findFiles(join(dir, 'runs'), (p) => basename(p) === 'eval.jsonl' && p.includes(`${join('data', '')}`))[0];
   if (!evalFile) throw new Error('the trained fixture run has no eval.jsonl');

@@ -4,6 +4,11 @@ import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import { loadPairs } from '../../core/data/dataset.js';
 import { evaluate } from '../../core/eval/evaluate.js';
+import { tokenAttribution } from '../../core/eval/attribution.js';
+import { readPairs } from '../../core/eval/readout.js';
+import { hasTokenRewards } from '../../core/train/objective.js';
+import type { EvalSummary } from '../../protocol/events.js';
+import { formatR } from '../table.js';
 import { configuredBackend, loadTrainedRun } from '../../core/eval/trained.js';
 import { initBackend } from '../../core/engine/backend.js';
 import type { BackendChoice } from '../../core/experiment/config.js';
@@ -21,11 +26,22 @@ export async function evalCommand(argv: string[], rep: Reporter): Promise<number
     if (examples.length === 0) throw new AvaError('data', `no usable preference pairs in ${dataFile}`, { file: dataFile });
     const ps = examples.map((p) => p.gold?.pLabelCorrect);
     const best = ps.every((p) => p !== undefined) ? ps.reduce((a, b) => a! + b!, 0)! / ps.length : undefined;
-    const summary = { ...evaluate(trained.models, examples, run, trained.step, best), eval_file: dataFile, skipped };
+    const summary: EvalSummary = { ...evaluate(trained.models, examples, run, trained.step, best), eval_file: dataFile, skipped };
+    // Gold per-token rewards in the file (built-in tasks): how well the token rewards match them.
+    if (hasTokenRewards(run.objective.kind) && examples.some((p) => p.goldTokens)) {
+      const attribution = tokenAttribution(readPairs(trained.models, examples, run, tokenizer));
+      if (attribution) summary.token_attribution = attribution;
+    }
     rep.emit({ type: 'eval', run_dir: runDir, summary });
     const acc = summary.reward_acc!;
     const pct = (v: number) => (v * 100).toFixed(2);
-    rep.print(`reward accuracy ${pct(acc.value)}%  95% CI [${pct(acc.lo)}, ${pct(acc.hi)}]  n=${acc.n}` + (summary.gold_acc ? `\ngold accuracy   ${pct(summary.gold_acc.value)}%` : '') + (best !== undefined ? `\nbest possible   ${pct(best)}%` : '') + (skipped.badLines || skipped.tooLong ? `\nskipped: ${skipped.badLines} malformed, ${skipped.tooLong} too long` : ''));
+    const lines = [`reward accuracy ${pct(acc.value)}%  95% CI [${pct(acc.lo)}, ${pct(acc.hi)}]  n=${acc.n}`];
+    if (summary.gold_acc) lines.push(`gold accuracy   ${pct(summary.gold_acc.value)}%`);
+    if (best !== undefined) lines.push(`best possible   ${pct(best)}%`);
+    const ta = summary.token_attribution;
+    if (ta) lines.push(`token rewards vs gold: Pearson r ${formatR(ta.pearson)} (weighted ${formatR(ta.pearson_weighted)}), Spearman ${formatR(ta.spearman)} over ${ta.tokens} tokens`);
+    if (skipped.badLines || skipped.tooLong) lines.push(`skipped: ${skipped.badLines} malformed, ${skipped.tooLong} too long`);
+    rep.print(lines.join('\n'));
     return EXIT.ok;
   } finally {
     trained.dispose();

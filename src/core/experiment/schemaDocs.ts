@@ -340,9 +340,9 @@ const OBJECTIVE: KeyDocs<ObjectiveConfig> = {
     },
   },
   td_reward_alignment: {
-    description: 'Which reward position pairs with the TD error δ_t.',
+    description: 'Which reward position pairs with the TD error δ_t. It decides what a per-token reward can mean: under `state` a token\'s reward is computed before the model has seen the token (spec §5). Measured on the built-in tasks: Pearson r of token rewards with the gold ones ≈ 0.07-0.2 (state) against 0.46-0.61 (next_state), at similar reward accuracy (eval.json token_attribution).',
     cite: '§8 #4',
-    options: { state: 'h_t (Eq. 9 literal)', next_state: 'h_{t+1}: the reward has seen the action' },
+    options: { state: 'h_t (Eq. 9 literal)', next_state: 'h_{t+1}: the reward has seen the action (per-token rewards can follow the token)' },
   },
   td_stop_grad: {
     description: 'Stop-gradient in the TD term.',

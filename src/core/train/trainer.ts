@@ -34,9 +34,10 @@ import {
 import { writeStatus } from '../run/status.js';
 import { evaluate } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
+import { tokenAttribution } from '../eval/attribution.js';
 import { prepareData, type PreparedData } from './data.js';
 import { disposePairBatch, disposeSeqBatch } from './batching.js';
-import type { Models, LossResult } from './objective.js';
+import { hasTokenRewards, type Models, type LossResult } from './objective.js';
 import { environmentInfo } from './environment.js';
 import { packWeights, splitWeights } from './weights.js';
 import { loadInitWeights } from './init.js';
@@ -258,12 +259,18 @@ export class Trainer {
     const summary = this.runEval(step);
     summary.eval_file = this.data.files.eval;
     summary.task = this.data.files.task?.name ?? null;
-    writeJsonAtomic(join(this.dir, RUN_EVAL), summary);
+    // Per-token rewards: every eval sample when the task has gold token rewards to compare
+    // them with (attribution quality), else only the samples dumped for the UI.
     const n = this.run.eval.dump_token_rewards;
-    const dump = this.data.evalPairs.length
-      ? readPairs(this.models, this.data.evalPairs.slice(0, n), this.run, this.tokenizer)
-      : readDemos(this.models, this.data.evalDemos.slice(0, n), this.run, this.tokenizer);
-    writeTextAtomic(join(this.dir, RUN_TOKEN_REWARDS), dump.map((l) => JSON.stringify(l) + '\n').join(''));
+    const { evalPairs, evalDemos } = this.data;
+    const withGold = hasTokenRewards(this.run.objective.kind) && (evalPairs.length ? evalPairs.some((p) => p.goldTokens) : evalDemos.some((d) => d.goldTokens));
+    const read = evalPairs.length
+      ? readPairs(this.models, withGold ? evalPairs : evalPairs.slice(0, n), this.run, this.tokenizer)
+      : readDemos(this.models, withGold ? evalDemos : evalDemos.slice(0, n), this.run, this.tokenizer);
+    const attribution = withGold ? tokenAttribution(read) : undefined;
+    if (attribution) summary.token_attribution = attribution;
+    writeJsonAtomic(join(this.dir, RUN_EVAL), summary);
+    writeTextAtomic(join(this.dir, RUN_TOKEN_REWARDS), read.slice(0, n).map((l) => JSON.stringify(l) + '\n').join(''));
     return summary;
   }
 

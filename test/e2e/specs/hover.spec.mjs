@@ -15,6 +15,7 @@ test(
     expect(text.includes(word), `the hovered line's tokens are listed (${word})`);
     expect(/[+−]\d\.\d+±\d\.\d+/.test(text), 'each token carries its reward mean ± std');
     expect(/ranks chosen above rejected|misranked/.test(text), 'the pair ranking is shown');
+    await sleep(800); // the hover fades in
     await vs.screenshot('jsonl-hover');
 
     await vs.page.mouse.move(0, 0);
@@ -27,11 +28,11 @@ test(
 
     // Pin the hover model to that run: it is written to the workspace settings.
     await vs.command('AVA Lab: Choose Reward Model for Hovers');
-    await vs.pick('tiny · base/seed-0');
+    await vs.pick('harmless · base/seed-0');
     const settingsFile = join(vs.workspace, '.vscode', 'settings.json');
     for (let i = 0; i < 40 && !existsSync(settingsFile); i++) await sleep(250);
     const hoverModel = JSON.parse(readFileSync(settingsFile, 'utf8'))['avaLab.hoverModel'];
-    expect(/^runs[\\/]tiny[\\/].+[\\/]base[\\/]seed-0$/.test(hoverModel), `avaLab.hoverModel is the run, relative to the workspace (${hoverModel})`);
+    expect(/^runs[\\/]harmless[\\/].+[\\/]base[\\/]seed-0$/.test(hoverModel), `avaLab.hoverModel is the run, relative to the workspace (${hoverModel})`);
   },
   { trainedRun: true },
 );

@@ -31,7 +31,7 @@ test('open token rewards for a JSONL line and read its tokens', async (vs) => {
   await waitUntil('the first sample', async () => /^Sample 1 \/ \d+$/.test((await web.getByTestId('sample-position').textContent()) ?? ''));
   await web.getByTestId('next-sample').click();
   await waitUntil('the second sample', async () => /^Sample 2 \//.test((await web.getByTestId('sample-position').textContent()) ?? ''));
-  const dump = readJsonl(join(runDirOf(vs, 'tiny'), 'token_rewards.jsonl'));
+  const dump = readJsonl(join(runDirOf(vs, 'harmless'), 'token_rewards.jsonl'));
   expect((await web.getByTestId('sample-position').textContent()) === `Sample 2 / ${dump.length}`, 'every dumped sample can be browsed');
   const misranked = dump.filter((d) => d.correct === false).length;
   expect((await web.getByTestId('misranked-item').count()) === misranked, `the ${misranked} misranked pair(s) are listed`);
