@@ -268,7 +268,14 @@ export class VSCodeSession {
         await row.waitFor({ state: 'visible', timeout: 2500 });
         const label = (await row.getAttribute('aria-label')) ?? '';
         if (label.startsWith(title) || label.includes(title)) {
-          await this.page.keyboard.press('Enter');
+          // Enter runs the focused row, and a fuzzy match may rank others above this one
+          // ("Tasks: Restart Running Task" before "Tasks: Run Task"): move the focus onto it.
+          await sleep(300); // the list may still be filling in (commands registered late)
+          const focusedLabel = async () => (await this.page.locator('.quick-input-list .monaco-list-row.focused').first().getAttribute('aria-label', { timeout: 1000 }).catch(() => '')) ?? '';
+          let focused = await focusedLabel();
+          for (let i = 0; i < 20 && focused !== label; i++) (await this.page.keyboard.press('ArrowDown'), (focused = await focusedLabel()));
+          if (focused === label) await this.page.keyboard.press('Enter');
+          else await row.click();
           return;
         }
       } catch {

@@ -17,8 +17,10 @@ test(
     const message = await vs.waitForNotification(/only in a trusted workspace/);
     expect(/Run Experiment/.test(message), `the refused action is named (${message})`);
     await sleep(1500);
-    const grids = readdirSync(join(vs.workspace, 'runs', 'tiny'));
-    expect(grids.length === 1, `no new run was started (grids: ${grids})`);
+    // Only the trained fixture run (experiment `harmless`) is there: `tiny` never started.
+    const experiments = readdirSync(join(vs.workspace, 'runs'));
+    expect(experiments.join() === 'harmless', `no new run was started (runs/: ${experiments})`);
+    expect(readdirSync(join(vs.workspace, 'runs', 'harmless')).length === 1, 'the fixture run is alone');
 
     const first = JSON.parse(readFileSync(join(vs.workspace, 'data', 'eval.jsonl'), 'utf8').split('\n')[0]);
     await vs.openFile('data/eval.jsonl');
