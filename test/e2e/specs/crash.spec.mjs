@@ -3,16 +3,10 @@
 // it logged is still on disk and on the dashboard.
 import { join } from 'node:path';
 import { expect, killGroup, readRunStatus, test } from '../harness.mjs';
-import { chartPoints, metricPoints, panel, readJsonl, runDirOf, sameNumbers, waitUntil } from './panels-common.mjs';
+import { chartPoints, metricPoints, readJsonl, runDirOf, sameNumbers, startLongRunWithDashboard, waitUntil } from './panels-common.mjs';
 
 test('a killed backend marks its run failed and loses no logged metric', async (vs) => {
-  await vs.openFile('long.ava.yaml');
-  await vs.command('AVA Lab: Run Experiment');
-  await vs.openRunsView();
-  await vs.waitForRunsRow('base/seed-0', /running · step [1-9]\d*\//);
-  await vs.command('AVA Lab: Open Run Dashboard');
-  await vs.pick('long');
-  const web = await panel(vs, 'run-header');
+  const web = await startLongRunWithDashboard(vs);
   await waitUntil('a few loss points', async () => (((await chartPoints(web, 'chart-losses')).loss ?? []).length >= 3) || undefined);
 
   const pids = vs.startedBackendPids();

@@ -50,6 +50,20 @@ export async function panel(vs, testId, { timeoutMs = 60_000 } = {}) {
   }, { timeoutMs });
 }
 
+/**
+ * Starts the endless fixture run (long.ava.yaml) from the palette and, once it trains, opens
+ * its dashboard; returns the dashboard's document. The test must stop or kill the run.
+ */
+export async function startLongRunWithDashboard(vs) {
+  await vs.openFile('long.ava.yaml');
+  await vs.command('AVA Lab: Run Experiment');
+  await vs.openRunsView();
+  await vs.waitForRunsRow('base/seed-0', /running · step [1-9]\d*\//);
+  await vs.command('AVA Lab: Open Run Dashboard');
+  await vs.pick('long');
+  return panel(vs, 'run-header');
+}
+
 /** The raw curve points of a chart: `{ seriesName: [[step, value], …] }`. */
 export async function chartPoints(doc, chartTestId) {
   return JSON.parse((await doc.getByTestId(chartTestId).first().getAttribute('data-points')) ?? '{}');

@@ -3,7 +3,7 @@
 // run is stopped, with no logged point missing.
 import { join } from 'node:path';
 import { expect, test } from '../harness.mjs';
-import { chartPoints, metricPoints, panel, readJson, readJsonl, runDirOf, sameNumbers, waitUntil } from './panels-common.mjs';
+import { chartPoints, metricPoints, panel, readJson, readJsonl, runDirOf, sameNumbers, startLongRunWithDashboard, waitUntil } from './panels-common.mjs';
 
 test('run an experiment and read its curve points and final metrics in the dashboard', async (vs) => {
   await vs.openFile('tiny.ava.yaml');
@@ -43,13 +43,7 @@ test('run an experiment and read its curve points and final metrics in the dashb
 }, { timeoutMs: 200_000 });
 
 test('reload the window during a run and see the dashboard resume', async (vs) => {
-  await vs.openFile('long.ava.yaml');
-  await vs.command('AVA Lab: Run Experiment');
-  await vs.openRunsView();
-  await vs.waitForRunsRow('base/seed-0', /running · step [1-9]\d*\//);
-  await vs.command('AVA Lab: Open Run Dashboard');
-  await vs.pick('long');
-  let web = await panel(vs, 'run-header');
+  let web = await startLongRunWithDashboard(vs);
   const before = await waitUntil('some loss points', async () => ((await chartPoints(web, 'chart-losses')).loss ?? []).length || undefined);
 
   await vs.reload();
