@@ -23,7 +23,7 @@ import { seriesToCsv } from '../src/ui-common/exportFormats.js';
 import { formatNumber } from '../src/ui-common/format.js';
 import type { Point } from '../src/ui-common/metrics.js';
 import { emaSmooth } from '../src/ui-common/smoothing.js';
-import { button, h } from './dom.js';
+import { button, FrameScheduler, h } from './dom.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip, zoomPlugin);
 
@@ -95,7 +95,7 @@ export class LineChart {
   private readonly empty: HTMLElement;
   private chart: Chart<'line', Point[]> | undefined;
   private series: ChartSeries[] = [];
-  private frame = 0;
+  private readonly renderer = new FrameScheduler(() => this.render());
 
   constructor(private readonly opts: ChartOptions, private view: ChartView, private readonly exportData: Exporter) {
     this.box = h('div', { class: 'chart-box' });
@@ -118,23 +118,23 @@ export class LineChart {
 
   setSeries(series: ChartSeries[]): void {
     this.series = series;
-    this.scheduleRender();
+    this.renderer.schedule();
   }
 
   setView(view: ChartView): void {
     this.view = view;
-    this.scheduleRender();
+    this.renderer.schedule();
   }
 
   /** Re-read theme colours (the theme changed). */
   retheme(): void {
     this.chart?.destroy();
     this.chart = undefined;
-    this.scheduleRender();
+    this.renderer.schedule();
   }
 
   destroy(): void {
-    cancelAnimationFrame(this.frame);
+    this.renderer.cancel();
     this.chart?.destroy();
     this.chart = undefined;
   }
@@ -149,14 +149,6 @@ export class LineChart {
 
   private exportPng(): void {
     if (this.chart) this.exportData('png', `${this.opts.fileStem}-${this.opts.id}.png`, this.chart.toBase64Image('image/png'));
-  }
-
-  private scheduleRender(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.render();
-    });
   }
 
   private render(): void {

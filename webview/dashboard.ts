@@ -8,7 +8,7 @@ import type { DashboardInit, HostToWebview, RunSummary } from '../src/protocol/w
 import { MetricStore, dashboardGroups, seriesName, seriesPoints, type ChartGroup } from '../src/ui-common/metrics.js';
 import { LineChart, type ChartView } from './chart.js';
 import { finalCards, plottedRecords, progressText, runTitle, statusText } from './dashboardModel.js';
-import { button, checkbox, h, replaceChildren, slider } from './dom.js';
+import { button, checkbox, FrameScheduler, h, replaceChildren, slider } from './dom.js';
 import { exporter, type Page } from './page.js';
 import { loadState, post, saveState } from './vscodeApi.js';
 
@@ -29,7 +29,8 @@ export class DashboardPage implements Page {
   private final: EvalSummary | null = null;
   private run: RunSummary | undefined;
   private readonly charts = new Map<string, LineChart>();
-  private frame = 0;
+  /** Coalesces bursts of live messages into one render per frame. */
+  private readonly renderer = new FrameScheduler(() => this.render());
   private readonly header = h('div', { class: 'panel-header', 'data-testid': 'run-header' });
   private readonly cards = h('div', { class: 'cards', 'data-testid': 'final-metrics' });
   private readonly chartGrid = h('div', { class: 'charts', 'data-testid': 'charts' });
@@ -55,7 +56,7 @@ export class DashboardPage implements Page {
       default:
         return;
     }
-    this.update();
+    this.renderer.schedule();
   }
 
   retheme(): void {
@@ -73,7 +74,7 @@ export class DashboardPage implements Page {
     this.persist();
     replaceChildren(this.root, this.header, this.cards, this.toolbar(), this.chartGrid);
     this.root.removeAttribute('aria-busy');
-    this.update();
+    this.renderer.schedule();
   }
 
   private persist(): void {
@@ -83,7 +84,7 @@ export class DashboardPage implements Page {
   private toolbar(): HTMLElement {
     const changed = (): void => {
       this.persist();
-      this.update();
+      this.renderer.schedule();
     };
     return h(
       'div',
@@ -104,15 +105,6 @@ export class DashboardPage implements Page {
       h('span', { class: 'spacer' }),
       button('Token rewards', 'open-token-rewards', () => this.init && post({ type: 'openTokenRewards', runDir: this.init.args.runDir }), { secondary: true }),
     );
-  }
-
-  /** Coalesce bursts of live messages into one render per frame. */
-  private update(): void {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      this.render();
-    });
   }
 
   private render(): void {

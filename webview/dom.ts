@@ -58,3 +58,23 @@ export function select(label: string, testId: string, options: readonly [string,
   sel.addEventListener('change', () => onChange(sel.value));
   return h('label', {}, label, sel);
 }
+
+/** Coalesces bursts of `schedule()` calls into one `fn()` on the next animation frame. */
+export class FrameScheduler {
+  private frame = 0;
+
+  constructor(private readonly fn: () => void) {}
+
+  schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.fn();
+    });
+  }
+
+  cancel(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+  }
+}
