@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { writeJsonAtomic } from '../src/core/run/files.js';
 import type { GridManifest, RunStatusFile } from '../src/core/run/layout.js';
 import { formatAccuracy, gridStatus, latestTrainedRun, scanRuns } from '../src/extension/runs/runIndex.js';
+import { StableTree } from '../src/extension/runs/stableTree.js';
 import { cellLabel, experimentOutline, gridCells } from '../src/extension/experiments/experimentOutline.js';
 import { freeName, listTemplates, relativeDataFiles, renameExperiment } from '../src/extension/experiments/templateFiles.js';
 
@@ -81,4 +82,47 @@ test('templates: descriptions from leading comments, renamed copies, data files,
   assert.deepEqual(relativeDataFiles(text), ['data/t.jsonl']);
   assert.equal(freeName(dir, 'demo'), 'demo-2.ava.yaml');
   assert.equal(freeName(dir, 'other'), 'other.ava.yaml');
+});
+
+// The Runs view's rescans keep node objects whose place in the tree is unchanged, so a row
+// action clicked during a refresh still reaches its command with its node.
+type Node = { id: string; step: number; error?: string; kids: Node[] };
+const shape = { id: (n: Node) => n.id, look: (n: Node) => `${n.step} ${n.error ?? ''}`, children: (n: Node) => n.kids };
+const grid = (steps: number[], extra: Partial<Node> = {}): Node[] => [
+  { id: 'exp', step: 0, kids: [{ id: 'grid', step: 0, kids: steps.map((step, i) => ({ id: `run${i}`, step, kids: [], ...(i === 0 ? extra : {}) })) }] },
+];
+
+test('StableTree: a rescan of the same shape keeps the node objects and reports only the changed rows', () => {
+  const tree = new StableTree<Node>(shape);
+  assert.deepEqual(tree.update(grid([1, 1], { error: 'x' })), { all: true });
+  const [exp] = tree.children();
+  const [g] = tree.children(exp);
+  const [run0, run1] = tree.children(g);
+  assert.equal(run0!.error, 'x');
+
+  const change = tree.update(grid([1, 7]));
+  assert.equal(change.all, false);
+  assert.deepEqual(change.all ? [] : change.nodes.map((n) => n.id), ['run0', 'run1'], 'run1 moved; run0 lost its error');
+  const [again0, again1] = tree.children(tree.children(tree.children()[0])[0]);
+  assert.equal(again0, run0, 'same object');
+  assert.equal(again1, run1, 'same object');
+  assert.equal(run1!.step, 7, 'the kept object carries the new data');
+  assert.equal('error' in run0!, false, 'a key gone from the new data is gone from the kept node');
+
+  assert.deepEqual(tree.update(grid([1, 7])), { all: false, nodes: [] }, 'nothing changed, nothing to redraw');
+});
+
+test('StableTree: a child added, removed or moved refreshes the whole tree with the new nodes', () => {
+  const tree = new StableTree<Node>(shape);
+  tree.update(grid([1, 2]));
+  const before = tree.children(tree.children(tree.children()[0])[0]);
+  assert.deepEqual(tree.update(grid([1, 2, 3])), { all: true });
+  const added = tree.children(tree.children(tree.children()[0])[0]);
+  assert.deepEqual(added.map((n) => n.id), ['run0', 'run1', 'run2']);
+  assert.notEqual(added[0], before[0]);
+  assert.deepEqual(tree.update(grid([1, 2])), { all: true }, 'removed');
+  const swapped = grid([1, 2]);
+  swapped[0]!.kids[0]!.kids.reverse();
+  assert.deepEqual(tree.update(swapped), { all: true }, 'reordered');
+  assert.deepEqual(tree.children(tree.children(tree.children()[0])[0]).map((n) => n.id), ['run1', 'run0']);
 });

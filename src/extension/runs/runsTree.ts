@@ -2,7 +2,9 @@
  * The Runs view: experiments → grids (one `ava-lab run` each, newest first) → runs (grid
  * cells). Read from the run directories (runIndex.ts), with the live step of the runs this
  * window watches laid over them; refreshed when status files change on disk and as progress
- * events arrive (debounced). Context values drive the stop / resume / open / reveal / delete
+ * events arrive (debounced). A rescan that only moves steps redraws just the rows that changed,
+ * with the same node objects (stableTree.ts), so a row action clicked meanwhile keeps its
+ * target. Context values drive the stop / resume / open / reveal / delete
  * menus in package.json.
  */
 import * as path from 'node:path';
@@ -10,6 +12,7 @@ import * as vscode from 'vscode';
 import type { RunSupervisor } from '../backend/supervisor.js';
 import { allRunsRoots } from '../settings.js';
 import { formatAccuracy, gridStatus, scanRuns, type ExperimentEntry, type GridEntry, type RunEntry, type ShownStatus } from './runIndex.js';
+import { StableTree } from './stableTree.js';
 
 export type RunsNode =
   | { kind: 'experiment'; experiment: ExperimentEntry }
@@ -72,9 +75,14 @@ function gridDescription(grid: GridEntry): string {
 }
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<RunsNode | undefined>();
+  private readonly changeEmitter = new vscode.EventEmitter<RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private experiments: ExperimentEntry[] = [];
+  private readonly tree = new StableTree<RunsNode>({
+    id: nodeId,
+    look: (node) => lookOf(this.getTreeItem(node)),
+    children: childrenOf,
+  });
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private watchers: vscode.FileSystemWatcher[] = [];
@@ -101,20 +109,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.experiments = mergeExperiments(allRunsRoots().map(scanRuns));
     this.overlayLiveProgress();
     void vscode.commands.executeCommand('setContext', 'avaLab.hasRuns', this.experiments.length > 0);
-    this.changeEmitter.fire(undefined);
+    const change = this.tree.update(this.experiments.map((experiment) => ({ kind: 'experiment', experiment })));
+    if (change.all) this.changeEmitter.fire(undefined);
+    else if (change.nodes.length) this.changeEmitter.fire(change.nodes);
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
-    if (!node) return this.experiments.map((experiment) => ({ kind: 'experiment', experiment }));
-    if (node.kind === 'experiment') return node.experiment.grids.map((grid, i) => ({ kind: 'grid', grid, newest: i === 0 }));
-    if (node.kind === 'grid') return node.grid.runs.map((run) => ({ kind: 'run', run, grid: node.grid }));
-    return [];
+    return this.tree.children(node);
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
     if (node.kind === 'experiment') {
       const item = new vscode.TreeItem(node.experiment.name, vscode.TreeItemCollapsibleState.Expanded);
-      item.id = `experiment:${node.experiment.name}`;
+      item.id = nodeId(node);
       item.iconPath = new vscode.ThemeIcon('beaker');
       item.description = `${node.experiment.grids.length} grid${node.experiment.grids.length === 1 ? '' : 's'}`;
       item.contextValue = 'avaLab.experiment';
@@ -125,7 +132,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const grid = node.grid;
       const state = node.newest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
       const item = new vscode.TreeItem(gridLabel(grid), state);
-      item.id = `grid:${grid.dir}`;
+      item.id = nodeId(node);
       item.resourceUri = vscode.Uri.file(grid.dir);
       item.iconPath = statusIcon(gridStatus(grid));
       item.description = gridDescription(grid);
@@ -135,7 +142,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     const run = node.run;
     const item = new vscode.TreeItem(`${run.variant || 'base'}/seed-${run.seed}`, vscode.TreeItemCollapsibleState.None);
-    item.id = `run:${run.dir}`;
+    item.id = nodeId(node);
     item.resourceUri = vscode.Uri.file(run.dir);
     item.iconPath = statusIcon(run.status);
     item.description = runDescription(run);
@@ -179,6 +186,25 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       }
     }
   }
+}
+
+function nodeId(node: RunsNode): string {
+  if (node.kind === 'experiment') return `experiment:${node.experiment.name}`;
+  if (node.kind === 'grid') return `grid:${node.grid.dir}`;
+  return `run:${node.run.dir}`;
+}
+
+function childrenOf(node: RunsNode): RunsNode[] {
+  if (node.kind === 'experiment') return node.experiment.grids.map((grid, i) => ({ kind: 'grid', grid, newest: i === 0 }));
+  if (node.kind === 'grid') return node.grid.runs.map((run) => ({ kind: 'run', run, grid: node.grid }));
+  return [];
+}
+
+/** What a row shows, as one comparable string. */
+function lookOf(item: vscode.TreeItem): string {
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? [item.iconPath.id, item.iconPath.color?.id] : null;
+  const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : item.tooltip;
+  return JSON.stringify([item.label, item.description, item.contextValue, icon, tooltip, item.command?.arguments]);
 }
 
 /** Experiments with the same name in several runs folders become one node. */
