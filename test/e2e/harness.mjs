@@ -307,21 +307,31 @@ export class VSCodeSession {
 
   /**
    * Picks an item in an open quick pick by (part of) its label: a click accepts a single pick
-   * (Enter is pressed if the click was lost while the list re-rendered) and toggles a row of a
-   * multi-select pick (then accept with the OK button).
+   * and toggles a row of a multi-select pick (then accept with the OK button). A click lost
+   * while the list re-rendered is retried (click, then Enter), but only while the quick input
+   * still shows the same list: a pick that opened a second list is done.
    */
-  async pick(text) {
+  async pick(text, { timeoutMs = 30_000 } = {}) {
     const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
-    await row.waitFor({ state: 'visible' });
+    await row.waitFor({ state: 'visible', timeout: timeoutMs });
     const multi = (await row.getAttribute('role')) === 'checkbox'; // rows of a canPickMany list
+    const before = await this.quickInputState();
     await row.click();
     if (multi) return;
-    await sleep(400);
-    if (await row.isVisible().catch(() => false)) {
-      await row.click();
+    for (const retry of [() => row.click(), () => this.page.keyboard.press('Enter')]) {
       await sleep(400);
-      if (await row.isVisible().catch(() => false)) await this.page.keyboard.press('Enter');
+      if ((await this.quickInputState()) !== before) return;
+      await retry().catch(() => {});
     }
+  }
+
+  /** What the quick input shows (its prompt and rows), or 'closed'. */
+  async quickInputState() {
+    const widget = this.page.locator('.quick-input-widget');
+    if (!(await widget.isVisible().catch(() => false))) return 'closed';
+    const prompt = await widget.locator('input').first().getAttribute('placeholder').catch(() => '');
+    const rows = await widget.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
+    return `${prompt}\n${rows.join('\n')}`;
   }
 
   /** Shows the AVA Lab activity-bar container with its Runs view. */
