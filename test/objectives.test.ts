@@ -203,19 +203,21 @@ test('spec §11 example 3 variants: Boltzmann likelihood, ptq_input = logits', (
 
 // ---------------------------------------------------------------- example 4
 
-const ex4Chosen = (): SeqView =>
+const ex4Chosen = (over: Partial<Seqs> = {}): SeqView =>
   view({
     ids: [[0, 1, 2, 0]],
     q: ptqQ(tf.tensor3d([[[0, 2, 0], [0, 0, 2], [2, 0, 0], [1, 1, 1]]]), 1, 'probs') as tf.Tensor3D,
     mu: [[0.2, 0.1, 0.0, 0.9]],
     logSigma: [[0, Math.log(0.5), 0, 0]],
+    ...over,
   });
-const ex4Rejected = (): SeqView =>
+const ex4Rejected = (over: Partial<Seqs> = {}): SeqView =>
   view({
     ids: [[0, 2, 2, 1]],
     q: ptqQ(tf.tensor3d([[[1, 0, 1], [0, 1, 1], [0, 2, 1], [1, 1, 1]]]), 1, 'probs') as tf.Tensor3D,
     mu: [[0, 0, 0, -0.4]],
     logSigma: [[0, 0, 0, 0]],
+    ...over,
   });
 const ex4Model = model({ use_reward_weights: false });
 const ex4 = (o: Partial<ObjectiveConfig> = {}) => avaPObjective(ex4Chosen(), ex4Rejected(), ex4Model, objective({ kind: 'ava-p', ...o }));
@@ -228,6 +230,24 @@ test('spec §11 example 4: AVA-p with CER (sigmoid), per-term values', () => {
   close([t.nll, t.neg, t.kl, t.td, t.cer], [1.399003, -2.034592, 0.343147, 1.18473, -0.785835]);
   close(cerLoss(tf.tensor1d([0.9]), tf.tensor1d([-0.4]), 'sigmoid').dataSync(), [-0.785835]);
   close(cerLoss(tf.tensor1d([0.9]), tf.tensor1d([-0.4]), 'log_sigmoid').dataSync(), [0.241008]);
+  // Logged beside the terms, not part of the loss: the mean margin Δ = R⁺ − R⁻ = 1.3 (w ≡ 1: no response_weight).
+  assert.deepEqual(Object.keys(r.diagnostics ?? {}), ['reward_margin']);
+  close(val(r.diagnostics!.reward_margin!), 1.3);
+});
+
+test('diagnostics: reward_margin reads the weighted sequence rewards; response_weight is Σ w over response positions', () => {
+  // Example 4 with Eq. 11 weights: w⁺ = [0.4, 0.3, 0.2, 0.1] (response = positions 1..3, Σ 0.6),
+  // w⁻ = [0.7, 0.1, 0.1, 0.1] (response = positions 2..3, Σ 0.2). R = w·μ at the last token:
+  // R⁺ = 0.1·0.9 = 0.09, R⁻ = 0.1·(−0.4) = −0.04, Δ = 0.13; response_weight = (0.6 + 0.2)/2 = 0.4.
+  const chosen = ex4Chosen({ w: [[0.4, 0.3, 0.2, 0.1]], resp: [[0, 1, 1, 1]] });
+  const rejected = ex4Rejected({ w: [[0.7, 0.1, 0.1, 0.1]], resp: [[0, 0, 1, 1]] });
+  const weighted = model({ use_reward_weights: true });
+  const r = avaPObjective(chosen, rejected, weighted, objective({ kind: 'ava-p' }));
+  close([val(r.diagnostics!.reward_margin!), val(r.diagnostics!.response_weight!)], [0.13, 0.4]);
+  const withoutDiagnostics = Object.values(r.terms).reduce((a, t) => a + val(t), 0);
+  close(val(r.loss), withoutDiagnostics); // the loss is the terms' sum alone
+  const d = avaDObjective(chosen, weighted, objective({ kind: 'ava-d' }));
+  close(val(d.diagnostics!.response_weight!), 0.6);
 });
 
 test('spec §11 example 4 variants: both, log_sigmoid, w/o neg, w/o irl, w/o cer', () => {
@@ -322,5 +342,5 @@ test('entry points leave no tensors behind besides their results', () => {
   const rejected = ex4Rejected();
   const before = tf.memory().numTensors;
   const r = avaPObjective(chosen, rejected, ex4Model, objective({ kind: 'ava-p', irl_terms_on: 'both' }));
-  assert.equal(tf.memory().numTensors - before, 1 + Object.keys(r.terms).length);
+  assert.equal(tf.memory().numTensors - before, 1 + Object.keys(r.terms).length + Object.keys(r.diagnostics ?? {}).length);
 });

@@ -62,10 +62,16 @@ function relDiff(a: tf.NamedTensorMap, b: tf.NamedTensorMap): number {
 }
 
 function fullBatch(models: Models, batch: SeqBatch | PairBatch, run: RunConfig, phase: 'pretrain' | 'train') {
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => phaseLoss(phase, run)(models, batch).loss, [...models.policy.variables().values()]);
+  const logged: Record<string, number> = {};
+  const result = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const r = phaseLoss(phase, run)(models, batch);
+      for (const [k, t] of Object.entries({ ...r.terms, ...r.diagnostics })) logged[k] = t.dataSync()[0];
+      return r.loss;
+    }, [...models.policy.variables().values()]);
     return { loss: value.dataSync()[0], grads };
   });
+  return { ...result, logged };
 }
 
 test('shardSizes: contiguous, as even as possible, the first shards take the remainder', () => {
@@ -112,6 +118,12 @@ test('for every objective and reduction, the shards of a batch (3 + 2 rows) add 
     assert.ok(Math.abs(parts[0].values.loss + parts[1].values.loss - reference.loss) <= 1e-5 * Math.max(1, Math.abs(reference.loss)), `${what}: loss ${parts[0].values.loss + parts[1].values.loss} vs ${reference.loss}`);
     const diff = relDiff(reference.grads, summed);
     assert.ok(diff < 1e-5, `${what}: gradients differ by ${diff} (relative)`);
+    // Every logged term and diagnostic (reward_margin, response_weight) adds up over the shards too.
+    for (const [k, v] of Object.entries(reference.logged)) {
+      const sum = parts[0].values[k] + parts[1].values[k];
+      assert.ok(Math.abs(sum - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${what}: ${k} ${sum} vs ${v}`);
+    }
+    if (run.objective.kind === 'ava-p' && phase === 'train') assert.ok('reward_margin' in reference.logged, `${what}: AVA-p logs reward_margin`);
     tf.dispose([...parts.flatMap((p) => Object.values(p.grads)), ...Object.values(reference.grads), ...Object.values(summed)]);
     dispose(models, whole, first, second);
   }

@@ -45,9 +45,9 @@ test('MetricStore drops exact duplicates, replaces re-logged steps and sorts by 
   assert.equal(store.size, 3);
 });
 
-test('dashboard groups: loss terms overlaid, accuracies together, other keys alone', () => {
+test('dashboard groups: loss terms overlaid, accuracies together, diagnostics first among the other keys, each alone', () => {
   const records = [
-    rec(10, { loss: 1, nll: 0.5, kl: 0.1, td: 0.2, cer: 0.3, lr: 1e-3, reward_acc: 0.6 }),
+    rec(10, { loss: 1, nll: 0.5, kl: 0.1, td: 0.2, cer: 0.3, lr: 1e-3, reward_acc: 0.6, response_weight: 0.3, reward_margin: 0.01 }),
     rec(5, { nll: 2 }, 'pretrain'),
     rec(10, { reward_acc: 0.7, nll: 0.4 }, 'eval'),
   ];
@@ -57,6 +57,10 @@ test('dashboard groups: loss terms overlaid, accuracies together, other keys alo
   assert.deepEqual(byId.accuracy, ['reward_acc', 'eval reward_acc']);
   assert.deepEqual(byId['metric-train-lr'], ['lr']);
   assert.deepEqual(byId['metric-eval-nll'], ['eval nll']);
+  const ids = groups.map((g) => g.id);
+  assert.deepEqual(ids.slice(0, 4), ['losses', 'accuracy', 'metric-train-reward_margin', 'metric-train-response_weight']);
+  assert.ok(ids.indexOf('metric-train-lr') > 3, 'lr after the diagnostics');
+  assert.ok(!byId.losses.includes('reward_margin'), 'a diagnostic is not a loss term');
 });
 
 test('series points, eval summaries as records, last values', () => {

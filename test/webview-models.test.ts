@@ -27,6 +27,8 @@ test('final cards: accuracy with its interval, NLL, last loss terms in spec orde
   assert.deepEqual(cards.map((c) => [c.key, c.value]), [['reward_acc', '75.0%'], ['eval_nll', '1.235'], ['final_loss', '1'], ['final_kl', '0.1']]);
   assert.equal(cards[0].detail, '95% CI 60.0%–86.0% · n=40');
   assert.deepEqual(finalCards(null, []), []);
+  const diag = finalCards(null, [{ step: 5, phase: 'train', time: 1, values: { response_weight: 0.0012, reward_margin: -0.25, cer: -0.5 } }]);
+  assert.deepEqual(diag.map((c) => [c.key, c.value]), [['final_cer', '-0.5'], ['final_reward_margin', '-0.25'], ['final_response_weight', '0.0012']]);
   const withTa = finalCards({ step: 20, token_attribution: { pearson: 0.61234, spearman: 0.5, pearson_weighted: null, spearman_weighted: 0.2, tokens: 300, sequences: 40 } }, []);
   assert.deepEqual(withTa.map((c) => [c.key, c.value, c.detail]), [['token_r', '0.6123', 'Spearman 0.5 · weighted r — · 300 tokens']]);
 });

@@ -2,7 +2,7 @@
 import type { EvalSummary, MetricRecord } from '../src/protocol/events.js';
 import type { RunSummary } from '../src/protocol/webview.js';
 import { formatDuration, formatNumber } from '../src/ui-common/format.js';
-import { LOSS_TERMS, evalRecords, lastValues } from '../src/ui-common/metrics.js';
+import { DIAGNOSTIC_KEYS, LOSS_TERMS, evalRecords, lastValues } from '../src/ui-common/metrics.js';
 
 export interface MetricCard {
   key: string;
@@ -21,6 +21,15 @@ function intervalCard(key: string, label: string, a: Interval): MetricCard {
   return { key, label, value: pct(a.value), raw: a.value, detail: `95% CI ${pct(a.lo)}–${pct(a.hi)} · n=${a.n}` };
 }
 
+const DIAGNOSTIC_LABELS: Record<(typeof DIAGNOSTIC_KEYS)[number], string> = {
+  reward_margin: 'Reward margin',
+  response_weight: 'Response weight',
+};
+const DIAGNOSTIC_DETAILS: Record<(typeof DIAGNOSTIC_KEYS)[number], string> = {
+  reward_margin: 'mean R(y⁺) − R(y⁻), last logged step',
+  response_weight: 'Σ w over the response, last logged step',
+};
+
 /** Cards for the final evaluation (eval.json) and the last value of each loss term. */
 export function finalCards(final: EvalSummary | null, records: readonly MetricRecord[]): MetricCard[] {
   const cards: MetricCard[] = [];
@@ -34,6 +43,10 @@ export function finalCards(final: EvalSummary | null, records: readonly MetricRe
   for (const term of LOSS_TERMS) {
     const v = last[term];
     if (v !== undefined) cards.push({ key: `final_${term}`, label: `Final ${term}`, value: formatNumber(v), raw: v, detail: 'last logged step' });
+  }
+  for (const key of DIAGNOSTIC_KEYS) {
+    const v = last[key];
+    if (v !== undefined) cards.push({ key: `final_${key}`, label: DIAGNOSTIC_LABELS[key], value: formatNumber(v), raw: v, detail: DIAGNOSTIC_DETAILS[key] });
   }
   return cards;
 }

@@ -15,6 +15,12 @@ export interface Point {
  */
 export const LOSS_TERMS = ['loss', 'nll', 'neg', 'kl', 'td', 'cer', 'bt', 'pt', 'dpo', 'sft', 'lm'] as const;
 export const ACCURACY_KEYS = ['reward_acc', 'gold_acc'] as const;
+/**
+ * Logged beside the loss terms, not part of the loss (objectives/common.ts): the mean margin
+ * R(y⁺) − R(y⁻) that CER and the accuracy read, and Σ w_t over the response positions. Both
+ * near 0 at once mean the Eq. 11 weights have left the response and CER has nothing to move.
+ */
+export const DIAGNOSTIC_KEYS = ['reward_margin', 'response_weight'] as const;
 const PHASE_ORDER: Record<Phase, number> = { pretrain: 0, train: 1, eval: 2 };
 
 export function isLossKey(key: string): boolean {
@@ -106,14 +112,17 @@ export interface ChartGroup {
 }
 
 /**
- * Loss terms overlaid in one chart, accuracies (train and eval) in another, and every other
- * key (lr, tokens_per_s, …) in a chart of its own.
+ * Loss terms overlaid in one chart, accuracies (train and eval) in another, then the
+ * diagnostics, then every other key (lr, tokens_per_s, …), each in a chart of its own.
  */
 export function dashboardGroups(records: readonly MetricRecord[]): ChartGroup[] {
   const refs = allSeries(records);
   const losses = refs.filter((r) => isLossKey(r.key) && r.phase !== 'eval');
   const accuracy = refs.filter((r) => isAccuracyKey(r.key));
-  const others = refs.filter((r) => !losses.includes(r) && !accuracy.includes(r));
+  const diagnostic = (r: SeriesRef): number => (DIAGNOSTIC_KEYS as readonly string[]).indexOf(r.key);
+  const others = refs
+    .filter((r) => !losses.includes(r) && !accuracy.includes(r))
+    .sort((a, b) => (diagnostic(a) < 0 ? 1 : 0) - (diagnostic(b) < 0 ? 1 : 0) || diagnostic(a) - diagnostic(b));
   const groups: ChartGroup[] = [
     { id: 'losses', title: 'Loss terms', series: losses, allowLog: true },
     { id: 'accuracy', title: 'Reward accuracy', series: accuracy, allowLog: false, yRange: [0, 1] },

@@ -15,11 +15,14 @@ export interface SeqView {
 /**
  * loss is what is minimised; terms are the reduced contributions (for logging), e.g. nll,
  * neg, kl, td, cer, bt, pt, dpo, sft, lm. The terms already carry their coefficients, so
- * they add up to the loss.
+ * they add up to the loss. diagnostics are logged beside them and are not part of the loss
+ * (e.g. reward_margin, response_weight); each is a mean over the batch's rows (pairs or
+ * sequences), so data-parallel shards combine them like per-row terms (shares.ts).
  */
 export interface LossResult {
   loss: tf.Scalar;
   terms: Record<string, tf.Scalar>;
+  diagnostics?: Record<string, tf.Scalar>;
 }
 
 /** A model output an objective needs; its absence is a bug in the caller's ForwardRequest. */

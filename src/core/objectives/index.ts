@@ -13,18 +13,40 @@ export type { SeqView, LossResult } from './common.js';
 export { tokenRewardReadout, type TokenRewards } from './readout.js';
 export { rewardAccuracy } from './accuracy.js';
 
-/** AVA-d (spec §2.2) on a batch of demonstrations. Terms: nll, kl, td. */
+/**
+ * AVA-d (spec §2.2) on a batch of demonstrations. Terms: nll, kl, td. Diagnostic (with reward
+ * weights): response_weight.
+ */
 export function avaDObjective(seq: SeqView, m: ModelConfig, o: ObjectiveConfig): LossResult {
-  return tidyLoss(() => avaDLoss(avaSequence(seq, m, o), { ...o, likelihood: resolvedLikelihoodForm(m, o) }));
+  return tidyLoss(() => {
+    const result = avaDLoss(avaSequence(seq, m, o), { ...o, likelihood: resolvedLikelihoodForm(m, o) });
+    if (m.use_reward_weights) result.diagnostics = { response_weight: tf.mean(responseWeight(seq)) };
+    return result;
+  });
 }
 
-/** AVA-p with CER (spec §2.3) on a batch of preference pairs. Terms: nll, neg, kl, td, [kl_rejected, td_rejected], cer. */
+/**
+ * AVA-p with CER (spec §2.3) on a batch of preference pairs. Terms: nll, neg, kl, td,
+ * [kl_rejected, td_rejected], cer. Diagnostics: reward_margin, [response_weight].
+ */
 export function avaPObjective(chosen: SeqView, rejected: SeqView, m: ModelConfig, o: ObjectiveConfig): LossResult {
   return tidyLoss(() => {
     const rewards = { chosen: avaSequenceReward(chosen, o), rejected: avaSequenceReward(rejected, o) };
     const opts = { ...o, likelihood: resolvedLikelihoodForm(m, o) };
-    return avaPLoss(avaSequence(chosen, m, o), avaSequence(rejected, m, o), rewards, opts);
+    const result = avaPLoss(avaSequence(chosen, m, o), avaSequence(rejected, m, o), rewards, opts);
+    result.diagnostics = { reward_margin: tf.mean(tf.sub(rewards.chosen, rewards.rejected)) };
+    if (m.use_reward_weights) result.diagnostics.response_weight = tf.mean(tf.div(tf.add(responseWeight(chosen), responseWeight(rejected)), 2));
+    return result;
   });
+}
+
+/**
+ * Σ_t w_t over the response positions of each sequence [B] (the positions a `weighted_sum`
+ * sequence reward adds up; Eq. 11 weights). Near 0 when the weights have moved onto the
+ * prompt, where no loss term reads them, so the weighted rewards R(y) of every response are ≈ 0.
+ */
+export function responseWeight(seq: SeqView): tf.Tensor1D {
+  return tf.sum(tf.mul(seq.out.w, tf.mul(seq.batch.resp, seq.batch.valid)), 1) as tf.Tensor1D;
 }
 
 /** Bradley-Terry (spec §6.1): r = value head at the last valid token. Term: bt. */
@@ -81,8 +103,8 @@ export function sequenceRewardFor(kind: ObjectiveKind, seq: SeqView, _m: ModelCo
 /** Runs an objective in `tf.tidy`, keeping only the tensors of its result. */
 function tidyLoss(f: () => LossResult): LossResult {
   return tf.tidy(() => {
-    const { loss, terms } = f();
-    return { loss, terms };
+    const { loss, terms, diagnostics } = f();
+    return diagnostics ? { loss, terms, diagnostics } : { loss, terms };
   });
 }
 

@@ -8,6 +8,7 @@
  *   count = number of sequences (pairs), the shard's rows;
  * - token means (`token_mean`, SFT, the LM warm-start): count = unmasked transitions Σ mask,
  *   with the very mask the term divides by (spec §1.4).
+ * The diagnostics of objectives/common.ts (reward_margin, response_weight) are per-row means.
  * A shard's term t_k = Σ_k / max(n_k, 1), so the full-batch term Σ_all / max(N, 1) equals
  * Σ_k t_k · max(n_k, 1) / max(N, 1) with N = Σ_k n_k (when n_k = 0 the shard's contributions are
  * masked to 0). The gradient of the full loss is therefore the sum of the gradients of the
@@ -34,9 +35,9 @@ export function termCounts(source: TermSource, batch: SeqBatch | PairBatch, m: M
       if (source !== 'ava-p') return { [source]: pairs };
       const chosen = avaCounts(pair.chosen, m, o);
       const rejected = avaCounts(pair.rejected, m, o);
-      return { ...chosen, neg: rejected.nll, kl_rejected: rejected.kl, td_rejected: rejected.td, cer: pairs };
+      return { ...chosen, neg: rejected.nll, kl_rejected: rejected.kl, td_rejected: rejected.td, cer: pairs, reward_margin: pairs, response_weight: pairs };
     }
-    return avaCounts(batch as SeqBatch, m, o);
+    return { ...avaCounts(batch as SeqBatch, m, o), response_weight: (batch as SeqBatch).lengths.length };
   });
 }
 

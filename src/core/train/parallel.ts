@@ -118,20 +118,23 @@ export interface ShardResult {
 
 /**
  * Gradients of a shard's share of the loss, Σ_terms share·term (objectives/shares.ts). The
- * objectives' loss is the sum of their terms, so scaling term by term is exact.
+ * objectives' loss is the sum of their terms, so scaling term by term is exact. Diagnostics
+ * (per-row means) are scaled the same way, so the shards' values add up to the full batch's.
  */
 export function shardGradients(models: Models, batch: Batch, lossFn: LossFn, shares: Record<string, number>): ShardResult {
   return tf.tidy(() => {
     const vars = models.policy.variables();
     const readable = new Map([...vars].map(([name, v]) => [v.name, name]));
     const terms: Record<string, tf.Scalar> = {};
+    const scaled = (term: string, t: tf.Scalar): tf.Scalar => {
+      const share = shares[term];
+      if (share === undefined) throw new Error(`data parallel: no shard share for the logged value '${term}' (objectives/shares.ts)`);
+      return (terms[term] = tf.keep(tf.mul(t, share)));
+    };
     const { value, grads } = tf.variableGrads(() => {
-      const parts = Object.entries(lossFn(models, batch).terms).map(([term, t]) => {
-        const share = shares[term];
-        if (share === undefined) throw new Error(`data parallel: no shard share for the loss term '${term}' (objectives/shares.ts)`);
-        return (terms[term] = tf.keep(tf.mul(t, share)));
-      });
-      return tf.addN(parts) as tf.Scalar;
+      const result = lossFn(models, batch);
+      for (const [name, t] of Object.entries(result.diagnostics ?? {})) scaled(name, t); // logged, not differentiated
+      return tf.addN(Object.entries(result.terms).map(([term, t]) => scaled(term, t))) as tf.Scalar;
     }, [...vars.values()]);
     const values: Record<string, number> = { loss: value.dataSync()[0] };
     for (const [term, t] of Object.entries(terms)) values[term] = t.dataSync()[0];

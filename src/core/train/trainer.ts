@@ -84,13 +84,16 @@ function countTokens(batch: SeqBatch | PairBatch): number {
   return 'chosen' in batch ? sum(batch.chosen) + sum(batch.rejected) : sum(batch);
 }
 
-/** One optimiser step. Returns the loss terms as numbers; applies no update when the loss is not finite. */
+/**
+ * One optimiser step. Returns the loss terms and diagnostics as numbers; applies no update
+ * when the loss is not finite.
+ */
 function trainStep(models: Models, optimizer: AdamW, batch: SeqBatch | PairBatch, lossFn: (m: Models, b: SeqBatch | PairBatch) => LossResult): Record<string, number> {
   return tf.tidy(() => {
     const terms: Record<string, tf.Scalar> = {};
     const { value, grads } = tf.variableGrads(() => {
       const r = lossFn(models, batch);
-      for (const [k, t] of Object.entries(r.terms)) terms[k] = tf.keep(t);
+      for (const [k, t] of Object.entries({ ...r.terms, ...r.diagnostics })) terms[k] = tf.keep(t);
       return r.loss;
     }, [...models.policy.variables().values()]);
     const values: Record<string, number> = { loss: value.dataSync()[0] };
