@@ -120,3 +120,18 @@ test('the token attribution r is a ranked column, from eval.json, never an extra
   assert.deepEqual(t.best.map((r) => r[col]), [false, true, false]);
   assert.equal(cols[col].value(run('x', 0, 0.5, 1, ta(null))), undefined, 'an undefined correlation is no value');
 });
+
+test('the AVA diagnostics are unranked columns read from the last training record, shown only when logged', () => {
+  const ava = (variant: string, seed: number, w: number) => {
+    const r = run(variant, seed, 0.7, 1);
+    r.records = [{ step: 50, phase: 'train', time: 6, values: { loss: 2, response_weight: 0.5, reward_margin: 0 } }, { step: 100, phase: 'train', time: 12, values: { loss: 1, response_weight: w, reward_margin: 0.2 } }];
+    return r;
+  };
+  const runs = [ava('literal', 0, 0.3), ava('literal', 1, 0.001), run('bt', 0, 0.8, 1)];
+  const cols = resultDescriptors(runs);
+  const w = cols.findIndex((c) => c.id === 'response_weight');
+  assert.deepEqual(runs.map(cols[w].value), [0.3, 0.001, undefined]);
+  assert.equal(cols[w].better, null);
+  assert.deepEqual(runs.map(cols.find((c) => c.id === 'reward_margin')!.value), [0.2, 0.2, undefined]);
+  assert.ok(!resultDescriptors([run('bt', 0, 0.8, 1)]).some((c) => c.id === 'response_weight'), 'no column without the diagnostic');
+});

@@ -29,6 +29,9 @@ export const BASE_RESULTS: readonly ResultDescriptor[] = [
   { id: 'eval_nll', label: 'Eval NLL', better: 'lower', kind: 'number', help: 'Mean held-out NLL per response token', value: (r) => r.final?.nll },
   // Not ranked: variants with different objectives have losses of different terms.
   { id: 'train_loss', label: 'Final loss', better: null, kind: 'number', help: 'Last logged training loss (its terms depend on the objective)', value: (r) => finalTrain(r, 'loss') },
+  // AVA diagnostics (objectives/common.ts): not ranked, a reading aid. ≈ 0 = the Eq. 11 weights left the response.
+  { id: 'response_weight', label: 'Response weight', better: null, kind: 'number', help: 'AVA: Σ of the reward weights w over the response at the last logged step; ≈ 0 means the weights moved onto the prompt and CER has nothing to move', value: (r) => finalTrain(r, 'response_weight') },
+  { id: 'reward_margin', label: 'Reward margin', better: null, kind: 'number', help: 'AVA: mean R(y⁺) − R(y⁻) over the last logged training batch', value: (r) => finalTrain(r, 'reward_margin') },
   { id: 'steps', label: 'Steps', better: null, kind: 'integer', help: 'Training steps done', value: (r) => r.run.step || undefined },
   { id: 'time', label: 'Time (s)', better: null, kind: 'seconds', help: 'Wall time of the run', value: (r) => r.run.elapsed },
 ];
