@@ -2,7 +2,7 @@
 import type { EvalSummary, MetricRecord } from '../src/protocol/events.js';
 import type { RunSummary } from '../src/protocol/webview.js';
 import { formatDuration, formatNumber } from '../src/ui-common/format.js';
-import { DIAGNOSTIC_KEYS, LOSS_TERMS, evalRecords, lastValues } from '../src/ui-common/metrics.js';
+import { DIAGNOSTICS, DIAGNOSTIC_KEYS, LOSS_TERMS, evalRecords, lastValues } from '../src/ui-common/metrics.js';
 
 export interface MetricCard {
   key: string;
@@ -21,15 +21,6 @@ function intervalCard(key: string, label: string, a: Interval): MetricCard {
   return { key, label, value: pct(a.value), raw: a.value, detail: `95% CI ${pct(a.lo)}–${pct(a.hi)} · n=${a.n}` };
 }
 
-const DIAGNOSTIC_LABELS: Record<(typeof DIAGNOSTIC_KEYS)[number], string> = {
-  reward_margin: 'Reward margin',
-  response_weight: 'Response weight',
-};
-const DIAGNOSTIC_DETAILS: Record<(typeof DIAGNOSTIC_KEYS)[number], string> = {
-  reward_margin: 'mean R(y⁺) − R(y⁻), last logged step',
-  response_weight: 'Σ w over the response, last logged step',
-};
-
 /** Cards for the final evaluation (eval.json) and the last value of each loss term. */
 export function finalCards(final: EvalSummary | null, records: readonly MetricRecord[]): MetricCard[] {
   const cards: MetricCard[] = [];
@@ -46,7 +37,7 @@ export function finalCards(final: EvalSummary | null, records: readonly MetricRe
   }
   for (const key of DIAGNOSTIC_KEYS) {
     const v = last[key];
-    if (v !== undefined) cards.push({ key: `final_${key}`, label: DIAGNOSTIC_LABELS[key], value: formatNumber(v), raw: v, detail: DIAGNOSTIC_DETAILS[key] });
+    if (v !== undefined) cards.push({ key: `final_${key}`, label: DIAGNOSTICS[key].label, value: formatNumber(v), raw: v, detail: `${DIAGNOSTICS[key].meaning}, last logged step` });
   }
   return cards;
 }

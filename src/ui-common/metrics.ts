@@ -20,7 +20,12 @@ export const ACCURACY_KEYS = ['reward_acc', 'gold_acc'] as const;
  * R(y⁺) − R(y⁻) that CER and the accuracy read, and Σ w_t over the response positions. Both
  * near 0 at once mean the Eq. 11 weights have left the response and CER has nothing to move.
  */
-export const DIAGNOSTIC_KEYS = ['reward_margin', 'response_weight'] as const;
+export const DIAGNOSTICS = {
+  reward_margin: { label: 'Reward margin', meaning: 'mean R(y⁺) − R(y⁻)' },
+  response_weight: { label: 'Response weight', meaning: 'Σ w over the response', hint: '≈ 0 means the weights moved onto the prompt and CER has nothing to move' },
+} as const satisfies Record<string, { label: string; meaning: string; hint?: string }>;
+export type DiagnosticKey = keyof typeof DIAGNOSTICS;
+export const DIAGNOSTIC_KEYS = Object.keys(DIAGNOSTICS) as DiagnosticKey[];
 const PHASE_ORDER: Record<Phase, number> = { pretrain: 0, train: 1, eval: 2 };
 
 export function isLossKey(key: string): boolean {

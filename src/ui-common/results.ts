@@ -6,7 +6,7 @@ import type { EvalSummary } from '../protocol/events.js';
 import type { CompareRun } from '../protocol/webview.js';
 import type { TextTable } from './exportFormats.js';
 import { formatDelta, formatMeanStd, type ValueKind } from './format.js';
-import { lastValues } from './metrics.js';
+import { DIAGNOSTICS, DIAGNOSTIC_KEYS, lastValues } from './metrics.js';
 import { bestIndices, groupBy, meanStd, type Better, type MeanStd } from './stats.js';
 
 export interface ResultDescriptor {
@@ -29,9 +29,11 @@ export const BASE_RESULTS: readonly ResultDescriptor[] = [
   { id: 'eval_nll', label: 'Eval NLL', better: 'lower', kind: 'number', help: 'Mean held-out NLL per response token', value: (r) => r.final?.nll },
   // Not ranked: variants with different objectives have losses of different terms.
   { id: 'train_loss', label: 'Final loss', better: null, kind: 'number', help: 'Last logged training loss (its terms depend on the objective)', value: (r) => finalTrain(r, 'loss') },
-  // AVA diagnostics (objectives/common.ts): not ranked, a reading aid. ≈ 0 = the Eq. 11 weights left the response.
-  { id: 'response_weight', label: 'Response weight', better: null, kind: 'number', help: 'AVA: Σ of the reward weights w over the response at the last logged step; ≈ 0 means the weights moved onto the prompt and CER has nothing to move', value: (r) => finalTrain(r, 'response_weight') },
-  { id: 'reward_margin', label: 'Reward margin', better: null, kind: 'number', help: 'AVA: mean R(y⁺) − R(y⁻) over the last logged training batch', value: (r) => finalTrain(r, 'reward_margin') },
+  // AVA diagnostics (objectives/common.ts): not ranked, a reading aid.
+  ...DIAGNOSTIC_KEYS.map((key): ResultDescriptor => {
+    const d: { label: string; meaning: string; hint?: string } = DIAGNOSTICS[key];
+    return { id: key, label: d.label, better: null, kind: 'number', help: `AVA: ${d.meaning} at the last logged training step${d.hint ? `; ${d.hint}` : ''}`, value: (r) => finalTrain(r, key) };
+  }),
   { id: 'steps', label: 'Steps', better: null, kind: 'integer', help: 'Training steps done', value: (r) => r.run.step || undefined },
   { id: 'time', label: 'Time (s)', better: null, kind: 'seconds', help: 'Wall time of the run', value: (r) => r.run.elapsed },
 ];
