@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import { loadPairs } from '../../core/data/dataset.js';
-import { evaluate } from '../../core/eval/evaluate.js';
+import { bestPossibleAccuracy, evaluate } from '../../core/eval/evaluate.js';
 import { tokenAttribution } from '../../core/eval/attribution.js';
 import { readPairs } from '../../core/eval/readout.js';
 import { hasTokenRewards } from '../../core/train/objective.js';
@@ -24,8 +24,7 @@ export async function evalCommand(argv: string[], rep: Reporter): Promise<number
     const { run, tokenizer } = trained;
     const { examples, skipped } = await loadPairs(dataFile, { ...run.data, format: 'preference' }, tokenizer, run.model.context);
     if (examples.length === 0) throw new AvaError('data', `no usable preference pairs in ${dataFile}`, { file: dataFile });
-    const ps = examples.map((p) => p.gold?.pLabelCorrect);
-    const best = ps.every((p) => p !== undefined) ? ps.reduce((a, b) => a! + b!, 0)! / ps.length : undefined;
+    const best = bestPossibleAccuracy(examples);
     const summary: EvalSummary = { ...evaluate(trained.models, examples, run, trained.step, best), eval_file: dataFile, skipped };
     // Gold per-token rewards in the file (built-in tasks): how well the token rewards match them.
     if (hasTokenRewards(run.objective.kind) && examples.some((p) => p.goldTokens)) {

@@ -11,6 +11,7 @@ import { collatePairs } from '../data/batch.js';
 import { disposePairBatch } from '../train/batching.js';
 import { pairRewards, type Models } from '../train/objective.js';
 import { rewardAccuracy, wilsonInterval } from './stats.js';
+import { bestPossibleFromLabelProbabilities } from '../tasks/task.js';
 
 export interface PairScores {
   chosen: number[];
@@ -45,6 +46,16 @@ function goldAccuracy(scores: PairScores, pairs: PairExample[], tie: RunConfig['
     worse.push(chosenIsGoldBetter ? scores.rejected[i] : scores.chosen[i]);
   }
   return rewardAccuracy(better, worse, tie);
+}
+
+/**
+ * The best accuracy the labels of these pairs allow (the task generator's formula), when every
+ * pair carries its P(label = gold ranking) (built-in tasks); undefined otherwise.
+ */
+export function bestPossibleAccuracy(pairs: readonly PairExample[]): number | undefined {
+  const ps = pairs.map((p) => p.gold?.pLabelCorrect);
+  if (ps.length === 0 || !ps.every((p) => p !== undefined)) return undefined;
+  return bestPossibleFromLabelProbabilities(ps as number[]);
 }
 
 export function summarise(step: number, scores: PairScores, pairs: PairExample[], run: RunConfig, bestPossible: number | undefined): EvalSummary {

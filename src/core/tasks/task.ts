@@ -80,11 +80,18 @@ export function labelCorrectProbability(noiseModel: TaskOptions['noise_model'], 
   return 1 / (1 + Math.exp(-margin / noise));
 }
 
-/** mean over pairs of max(p, 1 − p), p = p_label_correct. */
+/**
+ * The best accuracy the stored labels allow: mean over pairs of max(p, 1 − p), p = P(label =
+ * gold ranking). A model that knows the gold ranks by it (or, when p < 0.5, against it).
+ */
+export function bestPossibleFromLabelProbabilities(ps: readonly number[]): number {
+  if (ps.length === 0) return NaN;
+  return ps.reduce((s, p) => s + Math.max(p, 1 - p), 0) / ps.length;
+}
+
+/** bestPossibleFromLabelProbabilities over the rows' p_label_correct. */
 export function bestPossibleAccuracy(rows: readonly PrefRow[]): number {
-  if (rows.length === 0) return NaN;
-  const sum = rows.reduce((s, r) => s + Math.max(r.gold.p_label_correct, 1 - r.gold.p_label_correct), 0);
-  return sum / rows.length;
+  return bestPossibleFromLabelProbabilities(rows.map((r) => r.gold.p_label_correct));
 }
 
 /** Fraction of pairs whose stored label agrees with the gold (what the gold reward itself scores). */

@@ -32,7 +32,7 @@ import {
   type RunStatusFile,
 } from '../run/layout.js';
 import { writeStatus } from '../run/status.js';
-import { evaluate } from '../eval/evaluate.js';
+import { bestPossibleAccuracy, evaluate } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { tokenAttribution } from '../eval/attribution.js';
 import { prepareData, type PreparedData } from './data.js';
@@ -90,15 +90,15 @@ function countTokens(batch: SeqBatch | PairBatch): number {
  */
 function trainStep(models: Models, optimizer: AdamW, batch: SeqBatch | PairBatch, lossFn: (m: Models, b: SeqBatch | PairBatch) => LossResult): Record<string, number> {
   return tf.tidy(() => {
-    const terms: Record<string, tf.Scalar> = {};
+    const logged: Record<string, tf.Scalar> = {}; // terms and diagnostics
     const { value, grads } = tf.variableGrads(() => {
       const r = lossFn(models, batch);
-      for (const [k, t] of Object.entries({ ...r.terms, ...r.diagnostics })) terms[k] = tf.keep(t);
+      for (const [k, t] of Object.entries({ ...r.terms, ...r.diagnostics })) logged[k] = tf.keep(t);
       return r.loss;
     }, [...models.policy.variables().values()]);
     const values: Record<string, number> = { loss: value.dataSync()[0] };
-    for (const [k, t] of Object.entries(terms)) values[k] = t.dataSync()[0];
-    tf.dispose(Object.values(terms));
+    for (const [k, t] of Object.entries(logged)) values[k] = t.dataSync()[0];
+    tf.dispose(Object.values(logged));
     if (Number.isFinite(values.loss)) {
       const report = optimizer.applyGradients(grads);
       values.grad_norm = report.gradNorm;
@@ -245,9 +245,7 @@ export class Trainer {
   }
 
   private bestPossible(): number | undefined {
-    const ps = this.data.evalPairs.map((p) => p.gold?.pLabelCorrect);
-    if (ps.length > 0 && ps.every((p) => p !== undefined)) return ps.reduce((a, b) => a + (b as number), 0) / ps.length;
-    return this.data.files.task?.bestPossibleAccuracy;
+    return bestPossibleAccuracy(this.data.evalPairs) ?? this.data.files.task?.bestPossibleAccuracy;
   }
 
   private runEval(step: number): EvalSummary {
