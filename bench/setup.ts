@@ -6,13 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from '../src/core/engine/optim.js';
 import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, type ModelConfig, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
-import { TQR, headsFor } from '../src/core/model/tqr.js';
+import { TQR } from '../src/core/model/tqr.js';
+import { headsFor } from '../src/core/objectives/table.js';
 import { collatePairs, collateSeqs } from '../src/core/data/batch.js';
 import type { EncodedSeq, PairBatch, PairExample, SeqBatch } from '../src/core/data/types.js';
-import type { Models } from '../src/core/train/objective.js';
+import type { Models } from '../src/core/objectives/models.js';
 import type { EngineInfo } from '../src/core/engine/backend.js';
 import { DataParallel, phaseLoss } from '../src/core/train/parallel.js';
-import { disposePairBatch, disposeSeqBatch } from '../src/core/train/batching.js';
+import { disposePairBatch, disposeSeqBatch } from '../src/core/objectives/batching.js';
 
 /** The fixed configuration (the one measured in the offline-environment notes). */
 export const BENCH = { vocab: 512, d_model: 128, n_layer: 4, n_head: 4, context: 64, batch: 16 } as const;

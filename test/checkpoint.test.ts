@@ -9,7 +9,8 @@ import { AdamW } from '../src/core/engine/optim.js';
 import { AvaError } from '../src/core/errors.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../src/core/experiment/config.js';
 import { CHECKPOINT_OPTIMIZER_META, CHECKPOINT_OPTIMIZER_STATE, loadCheckpoint, saveCheckpoint } from '../src/core/model/checkpoint.js';
-import { TQR, headsFor } from '../src/core/model/tqr.js';
+import { TQR } from '../src/core/model/tqr.js';
+import { headsFor } from '../src/core/objectives/table.js';
 import { CHECKPOINT_META, CHECKPOINT_TOKENIZER, CHECKPOINT_WEIGHTS } from '../src/core/run/layout.js';
 
 await initBackend('cpu', () => {});

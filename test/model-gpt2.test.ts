@@ -8,7 +8,8 @@ import { initBackend } from '../src/core/engine/backend.js';
 import { AvaError } from '../src/core/errors.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../src/core/experiment/config.js';
 import { GPT2_WEIGHTS_FILE, loadGpt2Weights, parseSafetensors, readGpt2Shape, tqrNameForGpt2 } from '../src/core/model/gpt2-weights.js';
-import { TQR, headsFor } from '../src/core/model/tqr.js';
+import { TQR } from '../src/core/model/tqr.js';
+import { headsFor } from '../src/core/objectives/table.js';
 
 await initBackend('cpu', () => {});
 

@@ -6,7 +6,8 @@ import { AdamW } from '../src/core/engine/optim.js';
 import { AvaError } from '../src/core/errors.js';
 import { DEFAULT_MODEL, type ModelConfig } from '../src/core/experiment/config.js';
 import type { SeqBatch } from '../src/core/data/types.js';
-import { TQR, headsFor, type HeadSet } from '../src/core/model/tqr.js';
+import { TQR, type HeadSet } from '../src/core/model/tqr.js';
+import { headsFor } from '../src/core/objectives/table.js';
 import type { ForwardRequest, TQROutputs } from '../src/core/model/types.js';
 
 await initBackend('cpu', () => {});

@@ -16,11 +16,11 @@ import {
   lmObjective,
   ptObjective,
   rewardAccuracy,
-  sequenceRewardFor,
   sftObjective,
   tokenRewardReadout,
   type SeqView,
 } from '../src/core/objectives/index.js';
+import { sequenceRewardFor } from '../src/core/objectives/table.js';
 import { avaSequence, cerLoss, sequenceReward, transitionTerms } from '../src/core/objectives/ava.js';
 import { dpoLoss, responseLogp } from '../src/core/objectives/baselines.js';
 import { klStd, logBoltz, normalLogPdf } from '../src/core/objectives/primitives.js';

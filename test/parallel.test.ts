@@ -9,12 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type EngineInfo } from '../src/core/engine/backend.js';
 import { AdamW } from '../src/core/engine/optim.js';
 import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, type ObjectiveConfig, type RunConfig } from '../src/core/experiment/config.js';
-import { TQR, headsFor } from '../src/core/model/tqr.js';
+import { TQR } from '../src/core/model/tqr.js';
 import { collatePairs, collateSeqs } from '../src/core/data/batch.js';
 import type { EncodedSeq, PairBatch, SeqBatch } from '../src/core/data/types.js';
-import { termCounts, termShares, type TermSource } from '../src/core/objectives/shares.js';
+import { termShares } from '../src/core/objectives/shares.js';
+import { headsFor, termCounts, type TermSource } from '../src/core/objectives/table.js';
 import { DataParallel, phaseLoss, shardGradients, shardSizes } from '../src/core/train/parallel.js';
-import type { Models } from '../src/core/train/objective.js';
+import type { Models } from '../src/core/objectives/models.js';
 
 const engine: EngineInfo = await initBackend('cpu', () => {});
 const VOCAB = 23;

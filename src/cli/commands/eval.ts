@@ -6,7 +6,7 @@ import { loadPairs } from '../../core/data/dataset.js';
 import { bestPossibleAccuracy, evaluate } from '../../core/eval/evaluate.js';
 import { tokenAttribution } from '../../core/eval/attribution.js';
 import { readPairs } from '../../core/eval/readout.js';
-import { hasTokenRewards } from '../../core/train/objective.js';
+import { hasTokenRewards } from '../../core/objectives/table.js';
 import type { EvalSummary } from '../../protocol/events.js';
 import { formatR } from '../table.js';
 import { configuredBackend, loadTrainedRun } from '../../core/eval/trained.js';

@@ -8,8 +8,9 @@ import type { EvalSummary } from '../../protocol/events.js';
 import type { RunConfig } from '../experiment/config.js';
 import type { PairExample } from '../data/types.js';
 import { collatePairs } from '../data/batch.js';
-import { disposePairBatch } from '../train/batching.js';
-import { pairRewards, type Models } from '../train/objective.js';
+import { disposePairBatch } from '../objectives/batching.js';
+import type { Models } from '../objectives/models.js';
+import { pairRewards } from '../objectives/table.js';
 import { rewardAccuracy, wilsonInterval } from './stats.js';
 import { bestPossibleFromLabelProbabilities } from '../tasks/task.js';
 

@@ -10,9 +10,10 @@ import type { RunConfig } from '../experiment/config.js';
 import type { DemoExample, EncodedSeq, PairExample } from '../data/types.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { collateSeqs } from '../data/batch.js';
-import { sequenceRewardFor, tokenRewardReadout, type SeqView } from '../objectives/index.js';
-import { disposeSeqBatch, forwardSeq } from '../train/batching.js';
-import { forwardRequestFor, hasTokenRewards, type Models } from '../train/objective.js';
+import { tokenRewardReadout, type SeqView } from '../objectives/index.js';
+import { disposeSeqBatch, forwardSeq } from '../objectives/batching.js';
+import type { Models } from '../objectives/models.js';
+import { forwardRequestFor, hasTokenRewards, sequenceRewardFor } from '../objectives/table.js';
 
 interface Readout {
   mean: Float32Array;

@@ -9,12 +9,12 @@ import { AvaError } from '../errors.js';
 import type { BackendChoice, RunConfig } from '../experiment/config.js';
 import { parseRunConfigYaml } from '../experiment/grid.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { TQR, headsFor } from '../model/tqr.js';
+import { TQR } from '../model/tqr.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { CHECKPOINTS_DIR, LATEST_CHECKPOINT, RUN_CONFIG } from '../run/layout.js';
 import { readJsonFile } from '../run/files.js';
-import type { Models } from '../train/objective.js';
-import { splitWeights } from '../train/weights.js';
+import { splitWeights, type Models } from '../objectives/models.js';
+import { headsFor } from '../objectives/table.js';
 
 export interface TrainedRun {
   runDir: string;

@@ -150,6 +150,11 @@ export interface TrainConfig {
   lr_schedule: 'cosine' | 'constant';
   /** LM warm-start steps (next-token loss on the training text) before the objective: makes ptq meaningful on from-scratch models. */
   pretrain_steps: number;
+  /**
+   * What a pairwise objective's LM warm-up reads: `both` halves of each pair alike (the warm-up
+   * sees no preference label), or the `chosen` halves only (leaks the labels into the LM).
+   */
+  pretrain_data: 'both' | 'chosen';
   log_every: number;
   eval_every: number;
   checkpoint_every: number;
@@ -270,6 +275,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   warmup_steps: 20,
   lr_schedule: 'cosine',
   pretrain_steps: 0,
+  pretrain_data: 'both',
   log_every: 10,
   eval_every: 100,
   checkpoint_every: 100,
@@ -297,9 +303,4 @@ export const DEFAULTS: Omit<ExperimentConfig, 'name'> = {
 export function resolvedLikelihoodForm(model: ModelConfig, objective: ObjectiveConfig): 'boltzmann' | 'scaled_q' {
   if (objective.likelihood_form !== 'auto') return objective.likelihood_form;
   return model.q_head === 'pretrained' ? 'scaled_q' : 'boltzmann';
-}
-
-/** Objectives that read preference pairs (the others read single sequences). */
-export function isPairwise(kind: ObjectiveKind): boolean {
-  return kind === 'ava-p' || kind === 'bt' || kind === 'pt' || kind === 'dpo';
 }

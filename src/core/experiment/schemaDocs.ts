@@ -393,6 +393,16 @@ const TRAIN: KeyDocs<TrainConfig> = {
     integer: true,
     minimum: 0,
   },
+  pretrain_data: {
+    description: 'Which responses the LM warm-start reads on preference data.',
+    cite: '§4',
+    details:
+      'The warmed-up model is also the frozen reference of DPO/AfD. `chosen` is SFT on the preferred answers, as the paper\'s pipeline does before DPO (the reference then already prefers them).',
+    options: {
+      both: 'alternate chosen and rejected responses (the LM of the data, no preference)',
+      chosen: 'only the chosen responses (SFT)',
+    },
+  },
   log_every: { description: 'Log training metrics every this many steps.', cite: 'lab', integer: true, minimum: 1 },
   eval_every: {
     description: 'Evaluate on held-out examples every this many steps; 0: only at the end.',

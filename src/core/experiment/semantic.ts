@@ -4,7 +4,8 @@
  * that no cell runs unchanged may legitimately be incomplete (e.g. every variant sets a kind).
  */
 import { existsSync, statSync } from 'node:fs';
-import { isPairwise, type RunConfig } from './config.js';
+import type { RunConfig } from './config.js';
+import { isPairwise } from '../objectives/table.js';
 import type { Issue, Segment } from './locate.js';
 
 /** The sections of a run: what a variant merges into. */

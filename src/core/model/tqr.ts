@@ -22,7 +22,7 @@ import type { SeqBatch } from '../data/types.js';
 import { dense, embeddingLookup, gelu, layerNorm, matMulChannels, matMulNN, stopGradient } from '../engine/fastops.js';
 import { deriveSeed } from '../engine/random.js';
 import { AvaError } from '../errors.js';
-import type { ModelConfig, ObjectiveKind } from '../experiment/config.js';
+import type { ModelConfig } from '../experiment/config.js';
 import { logSigmaFromRaw, ptqQ, rewardWeightsFromProbs, rewardWeightsFromScores } from './heads.js';
 import type { ForwardRequest, TQROutputs } from './types.js';
 
@@ -51,22 +51,6 @@ export interface HeadSet {
   reward: boolean;
   weights: boolean;
   value: boolean;
-}
-
-/** AVA: Q + reward (+ weights when rwt is on); BT: value; PT: value + weights; SFT/DPO: LM only. */
-export function headsFor(kind: ObjectiveKind, m: ModelConfig): HeadSet {
-  switch (kind) {
-    case 'ava-p':
-    case 'ava-d':
-      return { q: true, reward: true, weights: m.use_reward_weights, value: false };
-    case 'bt':
-      return { q: false, reward: false, weights: false, value: true };
-    case 'pt':
-      return { q: false, reward: false, weights: true, value: true };
-    case 'sft':
-    case 'dpo':
-      return { q: false, reward: false, weights: false, value: false };
-  }
 }
 
 // ---- parameters and dropout ----------------------------------------------------------------

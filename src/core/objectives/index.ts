@@ -4,7 +4,7 @@
  * and returns only the tensors of its result.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolvedLikelihoodForm, type ModelConfig, type ObjectiveConfig, type ObjectiveKind } from '../experiment/config.js';
+import { resolvedLikelihoodForm, type ModelConfig, type ObjectiveConfig } from '../experiment/config.js';
 import { lossFromTerms, required, type LossResult, type SeqView } from './common.js';
 import { avaDLoss, avaPLoss, avaSequence, avaSequenceReward, valueAtLast } from './ava.js';
 import { btLoss, dpoLoss, lmLoss, ptLoss, ptSequenceReward, responseLogp, sftLoss } from './baselines.js';
@@ -82,24 +82,6 @@ export function lmObjective(seq: SeqView): LossResult {
   return tidyLoss(() => lossFromTerms({ lm: lmLoss(required(seq.out.logits, 'logits'), seq.batch) }));
 }
 
-/** Per-sequence reward [B] used for accuracy/BoN: AVA → sequenceReward; bt → value at last; pt → Σ w v; dpo/sft → response logp. */
-export function sequenceRewardFor(kind: ObjectiveKind, seq: SeqView, _m: ModelConfig, o: ObjectiveConfig): tf.Tensor1D {
-  return tf.tidy(() => {
-    switch (kind) {
-      case 'ava-p':
-      case 'ava-d':
-        return avaSequenceReward(seq, o);
-      case 'bt':
-        return btReward(seq);
-      case 'pt':
-        return ptReward(seq);
-      case 'dpo':
-      case 'sft':
-        return policyLogp(seq);
-    }
-  });
-}
-
 /** Runs an objective in `tf.tidy`, keeping only the tensors of its result. */
 function tidyLoss(f: () => LossResult): LossResult {
   return tf.tidy(() => {
@@ -108,14 +90,17 @@ function tidyLoss(f: () => LossResult): LossResult {
   });
 }
 
-function btReward(seq: SeqView): tf.Tensor1D {
+/** Bradley-Terry sequence reward: the value head at the last valid token (spec §6.1). */
+export function btReward(seq: SeqView): tf.Tensor1D {
   return valueAtLast(required(seq.out.value, 'value'), seq.batch);
 }
 
-function ptReward(seq: SeqView): tf.Tensor1D {
+/** Preference Transformer sequence reward Σ_t w_t·v_t (spec §6.2). */
+export function ptReward(seq: SeqView): tf.Tensor1D {
   return ptSequenceReward(required(seq.out.value, 'value'), seq.out.w, seq.batch.valid);
 }
 
-function policyLogp(seq: SeqView): tf.Tensor1D {
+/** Summed response log-probability under the policy's LM head (spec §6.3). */
+export function policyLogp(seq: SeqView): tf.Tensor1D {
   return responseLogp(required(seq.out.logits, 'logits'), seq.batch);
 }

@@ -15,39 +15,36 @@
  * shards' losses Σ_terms share·t_k, share = max(n_k, 1)/max(N, 1).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { isPairwise, type ModelConfig, type ObjectiveConfig, type ObjectiveKind } from '../experiment/config.js';
+import type { ModelConfig, ObjectiveConfig } from '../experiment/config.js';
 import type { PairBatch, SeqBatch } from '../data/types.js';
 import { transitionMasks, weightMembers } from './masks.js';
 import { responseActions, validActions } from './baselines.js';
 
-/** The objective of a training phase: the configured kind, or the LM warm-start. */
-export type TermSource = ObjectiveKind | 'lm';
+const total = (mask: tf.Tensor): number => tf.tidy(() => tf.sum(mask).dataSync()[0]);
 
-/** Each term's count over `batch` (a PairBatch for pairwise kinds, else a SeqBatch). */
-export function termCounts(source: TermSource, batch: SeqBatch | PairBatch, m: ModelConfig, o: ObjectiveConfig): Record<string, number> {
-  return tf.tidy((): Record<string, number> => {
-    const total = (mask: tf.Tensor) => tf.sum(mask).dataSync()[0];
-    if (source === 'lm') return { lm: total(validActions(batch as SeqBatch)) };
-    if (source === 'sft') return { sft: total(responseActions(batch as SeqBatch)) };
-    if (isPairwise(source)) {
-      const pair = batch as PairBatch;
-      const pairs = pair.chosen.lengths.length;
-      if (source !== 'ava-p') return { [source]: pairs };
-      const chosen = avaCounts(pair.chosen, m, o);
-      const rejected = avaCounts(pair.rejected, m, o);
-      return { ...chosen, neg: rejected.nll, kl_rejected: rejected.kl, td_rejected: rejected.td, cer: pairs, reward_margin: pairs, response_weight: pairs };
-    }
-    return { ...avaCounts(batch as SeqBatch, m, o), response_weight: (batch as SeqBatch).lengths.length };
-  });
+/** Rows of a pair batch: the count of every per-pair mean (CER, BT, PT, DPO, the diagnostics). */
+export function pairCount(pair: PairBatch): number {
+  return pair.chosen.lengths.length;
+}
+
+/** Transitions whose action is a response token (SFT's token mean). */
+export function responseActionCount(batch: SeqBatch): number {
+  return total(responseActions(batch));
+}
+
+/** Transitions whose action is any valid token (the LM warm-start's token mean). */
+export function validActionCount(batch: SeqBatch): number {
+  return total(validActions(batch));
 }
 
 /** nll/kl/td counts of one AVA sequence batch: its rows, or Σ of the term's mask under `token_mean` (spec §2.2). */
-function avaCounts(batch: SeqBatch, m: ModelConfig, o: ObjectiveConfig): { nll: number; kl: number; td: number } {
+export function avaTermCounts(batch: SeqBatch, m: ModelConfig, o: ObjectiveConfig): { nll: number; kl: number; td: number } {
   const rows = batch.lengths.length;
   if (o.reduction !== 'token_mean') return { nll: rows, kl: rows, td: rows };
-  const masks = transitionMasks(batch, o, weightMembers(batch, m));
-  const total = (mask: tf.Tensor) => tf.sum(mask).dataSync()[0];
-  return { nll: total(masks.lik), kl: total(masks.kl), td: total(masks.td) };
+  return tf.tidy(() => {
+    const masks = transitionMasks(batch, o, weightMembers(batch, m));
+    return { nll: total(masks.lik), kl: total(masks.kl), td: total(masks.td) };
+  });
 }
 
 /** share = max(n_k, 1) / max(N, 1) of every term (see the module comment). */

@@ -12,7 +12,7 @@ import type { Tokenizer } from '../data/tokenizer.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { GPT2_WEIGHTS_FILE, loadGpt2Weights, readGpt2Shape } from '../model/gpt2-weights.js';
 import { CHECKPOINT_META } from '../run/layout.js';
-import { splitWeights } from './weights.js';
+import { splitWeights } from '../objectives/models.js';
 
 export async function loadInitWeights(dir: string, m: ModelConfig, tokenizer: Tokenizer): Promise<Map<string, tf.Tensor>> {
   if (existsSync(join(dir, GPT2_WEIGHTS_FILE))) {

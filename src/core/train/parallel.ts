@@ -29,12 +29,14 @@ import type { RunConfig } from '../experiment/config.js';
 import { initBackend, type EngineInfo } from '../engine/backend.js';
 import type { AdamW } from '../engine/optim.js';
 import { deriveSeed } from '../engine/random.js';
-import { TQR, headsFor } from '../model/tqr.js';
+import { TQR } from '../model/tqr.js';
 import { toSeqBatch, type PackedSeqs } from '../data/batch.js';
 import type { PairBatch, SeqBatch } from '../data/types.js';
-import { termCounts, termShares, type TermSource } from '../objectives/shares.js';
-import { disposePairBatch, disposeSeqBatch } from './batching.js';
-import { objectiveLoss, pretrainLoss, type LossResult, type Models } from './objective.js';
+import { termShares } from '../objectives/shares.js';
+import { disposePairBatch, disposeSeqBatch } from '../objectives/batching.js';
+import type { LossResult } from '../objectives/common.js';
+import type { Models } from '../objectives/models.js';
+import { headsFor, objectiveLoss, pretrainLoss, termCounts, type TermSource } from '../objectives/table.js';
 
 type Batch = SeqBatch | PairBatch;
 type LossFn = (m: Models, b: Batch) => LossResult;
@@ -158,6 +160,8 @@ interface WorkerInit {
   grads: SharedArrayBuffer;
   /** DPO's frozen reference, packed like the weights; null otherwise. */
   reference: Float32Array | null;
+  /** false: the reference is frozen later, from the published weights of the first objective step (after the LM warm-up). */
+  referenceFrozen: boolean;
 }
 
 interface StepRequest {
@@ -189,6 +193,7 @@ class Replica {
   private readonly vars: Map<string, tf.Variable>;
   private readonly weights: Float32Array;
   private readonly grads: Float32Array;
+  private referenceFrozen: boolean;
 
   constructor(private readonly init: WorkerInit) {
     const { run, vocabSize, layout } = init;
@@ -205,10 +210,16 @@ class Replica {
     this.models = { policy, reference };
     this.weights = new Float32Array(init.weights);
     this.grads = new Float32Array(init.grads);
+    this.referenceFrozen = init.referenceFrozen;
   }
 
   step(req: StepRequest): WorkerReply {
     loadWeights(this.vars, this.init.layout, this.weights);
+    if (req.phase === 'train' && this.models.reference && !this.referenceFrozen) {
+      // The published weights of the first objective step are the warmed-up policy: the main thread froze the same (spec §6.3).
+      loadWeights(this.models.reference.variables(), this.init.layout, this.weights);
+      this.referenceFrozen = true;
+    }
     const batch = unpack(req.batch);
     try {
       const { values, grads } = shardGradients(this.models, batch, phaseLoss(req.phase, this.init.run), req.shares);
@@ -363,6 +374,8 @@ export interface DataParallelOptions {
   engine: EngineInfo;
   models: Models;
   optimizer: AdamW;
+  /** false while the reference still has to be frozen at the first objective step (default true). */
+  referenceFrozen?: boolean;
 }
 
 /**
@@ -408,7 +421,7 @@ export class DataParallel {
     try {
       for (let shard = 1; shard < n; shard++) {
         const grads = new SharedArrayBuffer(bytes);
-        const init: WorkerInit = { run: opts.run, vocabSize: opts.vocabSize, backend: opts.engine.backend, shard, layout, weights, grads, reference };
+        const init: WorkerInit = { run: opts.run, vocabSize: opts.vocabSize, backend: opts.engine.backend, shard, layout, weights, grads, reference, referenceFrozen: opts.referenceFrozen ?? true };
         handles.push(new WorkerHandle(shard, n, spawnWorker(init), grads));
       }
       await Promise.all(handles.map((h) => h.waitReady(opts.engine.backend)));

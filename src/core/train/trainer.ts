@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import type { EvalSummary, EventBody, MetricRecord, Phase } from '../../protocol/events.js';
 import { AvaError } from '../errors.js';
-import { isPairwise, type RunConfig } from '../experiment/config.js';
+import type { RunConfig } from '../experiment/config.js';
 import { resolvedConfigYaml } from '../experiment/grid.js';
 import type { EngineInfo } from '../engine/backend.js';
 import { AdamW } from '../engine/optim.js';
-import { TQR, headsFor } from '../model/tqr.js';
+import { TQR } from '../model/tqr.js';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
 import { BatchSampler, collatePairs, collateSeqs } from '../data/batch.js';
@@ -36,10 +36,11 @@ import { bestPossibleAccuracy, evaluate } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { tokenAttribution } from '../eval/attribution.js';
 import { prepareData, type PreparedData } from './data.js';
-import { disposePairBatch, disposeSeqBatch } from './batching.js';
-import { hasTokenRewards, type Models, type LossResult } from './objective.js';
+import { disposePairBatch, disposeSeqBatch } from '../objectives/batching.js';
+import type { LossResult } from '../objectives/common.js';
+import { headsFor, hasTokenRewards, isPairwise, objectiveDef } from '../objectives/table.js';
 import { environmentInfo } from './environment.js';
-import { packWeights, splitWeights } from './weights.js';
+import { packWeights, splitWeights, type Models } from '../objectives/models.js';
 import { loadInitWeights } from './init.js';
 import { phaseLoss, startDataParallel, type DataParallel } from './parallel.js';
 
@@ -111,7 +112,7 @@ function trainStep(models: Models, optimizer: AdamW, batch: SeqBatch | PairBatch
 function diagnoseNonFinite(step: number, phase: Phase, values: Record<string, number>, run: RunConfig): AvaError {
   const bad = Object.entries(values).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k}=${v}`);
   const hints = [`lower train.lr (now ${run.train.lr})`, 'keep train.grad_clip > 0'];
-  if (run.objective.kind.startsWith('ava')) hints.push(`narrow model.log_sigma_min/max (now ${run.model.log_sigma_min}..${run.model.log_sigma_max})`, "try objective.cer_form 'log_sigmoid' or model.ptq_input 'probs'");
+  hints.push(...objectiveDef(run.objective.kind).nonFiniteHints(run));
   return new AvaError('numeric', `non-finite loss at ${phase} step ${step} (${bad.join(', ')}); the update was not applied. Try: ${hints.join('; ')}`, { key: 'train' });
 }
 
@@ -180,8 +181,9 @@ export class Trainer {
     const saved = ckpt ? splitWeights(ckpt.weights) : null;
     if (saved) policy.loadWeights(saved.policy);
     let reference: TQR | null = null;
-    if (run.objective.kind === 'dpo') {
-      // The frozen reference is the policy as it starts (spec §6.3); after a resume, the saved reference.
+    if (objectiveDef(run.objective.kind).reference) {
+      // The frozen reference is the policy as the objective starts (spec §6.3), i.e. after the LM
+      // warm-up: `freezeReference` copies it at that step. After a resume, the saved reference.
       reference = new TQR(run.model, this.tokenizer.vocabSize, { seed: run.seed, heads });
       reference.loadWeights(saved?.reference ?? new Map<string, tf.Tensor>(policy.variables()));
     }
@@ -237,11 +239,30 @@ export class Trainer {
     this.hooks.emit({ type: 'checkpoint', run_dir: this.dir, step, path });
   }
 
-  private nextBatch(sampler: BatchSampler, phase: Phase): SeqBatch | PairBatch {
+  /**
+   * The batch of a step. A pairwise objective's LM warm-up reads single sequences from its pairs:
+   * `train.pretrain_data: both` alternates chosen and rejected halves (row r of step s takes the
+   * chosen half when r + s is even), so the warm-up never sees which half was preferred;
+   * `chosen` reads the chosen halves only (the preference leaks into the LM before the objective).
+   */
+  private nextBatch(sampler: BatchSampler, phase: Phase, step: number): SeqBatch | PairBatch {
     const idx = sampler.next();
-    if (isPairwise(this.run.objective.kind) && phase === 'train') return collatePairs(idx.map((i) => this.data.trainPairs[i]));
-    const seqs = isPairwise(this.run.objective.kind) ? idx.map((i) => this.data.trainPairs[i].chosen) : idx.map((i) => this.data.trainDemos[i].seq);
-    return collateSeqs(seqs);
+    const pairwise = isPairwise(this.run.objective.kind);
+    if (pairwise && phase === 'train') return collatePairs(idx.map((i) => this.data.trainPairs[i]));
+    if (!pairwise) return collateSeqs(idx.map((i) => this.data.trainDemos[i].seq));
+    const both = this.run.train.pretrain_data === 'both';
+    return collateSeqs(idx.map((i, r) => (both && (r + step) % 2 === 1 ? this.data.trainPairs[i].rejected : this.data.trainPairs[i].chosen)));
+  }
+
+  /**
+   * spec §6.3: the reference is a frozen copy of the policy as the objective starts. With an LM
+   * warm-up that is the warmed-up policy, copied once at the first objective step (a resume from
+   * a later checkpoint restores the saved reference instead).
+   */
+  private freezeReference(): void {
+    const { reference, policy } = this.models;
+    if (!reference) return;
+    reference.loadWeights(new Map<string, tf.Tensor>(policy.variables()));
   }
 
   private bestPossible(): number | undefined {
@@ -283,7 +304,7 @@ export class Trainer {
     let step = 0;
     try {
       const start = await this.setUp();
-      this.parallel = await startDataParallel({ run, vocabSize: this.tokenizer.vocabSize, engine: this.opts.engine, models: this.models, optimizer: this.optimizer }, hooks.log);
+      this.parallel = await startDataParallel({ run, vocabSize: this.tokenizer.vocabSize, engine: this.opts.engine, models: this.models, optimizer: this.optimizer, referenceFrozen: pre === 0 || start.step > pre }, hooks.log);
       this.metrics = new JsonlAppender(join(this.dir, RUN_METRICS));
       writeJsonAtomic(join(this.dir, RUN_ENV), environmentInfo(this.opts.engine, run, this.data.files));
       hooks.emit({ type: 'run_start', run_dir: this.dir, name: run.name, variant: run.variant, seed: run.seed, total_steps: this.totalSteps(), ...(start.step > 0 ? { resumed_from: start.step } : {}) });
@@ -298,7 +319,8 @@ export class Trainer {
           return { status: 'stopped', summary: null };
         }
         const phase: Phase = step < pre ? 'pretrain' : 'train';
-        const batch = this.nextBatch(sampler, phase);
+        if (step === pre && pre > 0) this.freezeReference();
+        const batch = this.nextBatch(sampler, phase, step);
         tokens += countTokens(batch);
         const values = this.parallel ? await this.parallel.step(batch, phase) : trainStep(this.models, this.optimizer, batch, phaseLoss(phase, run));
         'chosen' in batch ? disposePairBatch(batch) : disposeSeqBatch(batch);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PairBatch, SeqBatch } from '../data/types.js';
 import type { TQR } from '../model/tqr.js';
 import type { ForwardRequest, TQROutputs } from '../model/types.js';
-import type { SeqView } from '../objectives/index.js';
+import type { SeqView } from './common.js';
 
 export function disposeSeqBatch(b: SeqBatch): void {
   tf.dispose([b.ids, b.valid, b.resp]);

@@ -1,9 +1,16 @@
 /**
- * One checkpoint holds the trained policy and, for DPO, its frozen reference: the reference's
- * tensors are stored under the prefix `reference/`.
+ * The models an objective trains and reads: the policy (the TQR being trained) and, for the
+ * objectives whose table entry asks for one (DPO, spec §6.3), a frozen reference. One
+ * checkpoint holds both: the reference's tensors are stored under the prefix `reference/`.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Models } from './objective.js';
+import type { TQR } from '../model/tqr.js';
+
+/** The trained model and, for DPO, its frozen reference (spec §6.3). */
+export interface Models {
+  policy: TQR;
+  reference: TQR | null;
+}
 
 const REFERENCE_PREFIX = 'reference/';
 
