@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { DEFAULTS, type ExperimentConfig } from '../src/core/experiment/config.js';
+import { DEFAULT_RECIPE, DEFAULTS, recipeDefaults, type ExperimentConfig } from '../src/core/experiment/config.js';
+
+/** What a file that names no recipe starts from. */
+const RESOLVED = recipeDefaults(DEFAULT_RECIPE);
 import { expandGrid, parseRunConfigYaml, resolvedConfigYaml } from '../src/core/experiment/grid.js';
 import { parseExperiment, throwIfErrors } from '../src/core/experiment/load.js';
 import { deepMerge } from '../src/core/experiment/merge.js';
@@ -65,16 +68,16 @@ describe('expandGrid', () => {
         ['', 3],
       ],
     );
-    const { variant, seed, name, ...sections } = runs[0];
-    assert.deepEqual([name, variant, seed], ['plain', '', 1]);
+    const { variant, seed, name, recipe, ...sections } = runs[0];
+    assert.deepEqual([name, variant, seed, recipe], ['plain', '', 1, DEFAULT_RECIPE]);
     assert.deepEqual(sections, {
-      engine: DEFAULTS.engine,
-      data: { ...DEFAULTS.data, task: 'summary' },
-      tokenizer: DEFAULTS.tokenizer,
-      model: DEFAULTS.model,
-      objective: DEFAULTS.objective,
-      train: DEFAULTS.train,
-      eval: DEFAULTS.eval,
+      engine: RESOLVED.engine,
+      data: { ...RESOLVED.data, task: 'summary' },
+      tokenizer: RESOLVED.tokenizer,
+      model: RESOLVED.model,
+      objective: RESOLVED.objective,
+      train: RESOLVED.train,
+      eval: RESOLVED.eval,
     });
   });
 
@@ -110,7 +113,7 @@ describe('resolved run config.yaml', () => {
     const text = resolvedConfigYaml(run);
     assert.match(text, /^# AVA Lab resolved run config: experiment "grid", variant "bt", seed 7\.\n#/);
     const data = parse(text) as Record<string, Record<string, unknown>>;
-    assert.deepEqual(Object.keys(data), ['name', 'variant', 'seed', 'engine', 'data', 'tokenizer', 'model', 'objective', 'train', 'eval']);
+    assert.deepEqual(Object.keys(data), ['name', 'variant', 'seed', 'recipe', 'engine', 'data', 'tokenizer', 'model', 'objective', 'train', 'eval']);
     assert.deepEqual(Object.keys(data.model), Object.keys(DEFAULTS.model));
     assert.deepEqual(Object.keys(data.objective), Object.keys(DEFAULTS.objective));
     assert.equal(resolvedConfigYaml(structuredClone(run)), text, 'the same run gives the same text');
@@ -127,7 +130,8 @@ describe('resolved run config.yaml', () => {
     const back = parseRunConfigYaml(old);
     assert.equal(back.seed, 3);
     assert.equal(back.model.n_layer, 4);
-    assert.deepEqual(back.objective, DEFAULTS.objective);
+    assert.deepEqual(back.objective, DEFAULTS.objective, "the spec's values: the run predates the recipes");
+    assert.equal(back.recipe, 'paper');
     assert.deepEqual(back.data, { ...DEFAULTS.data, task: 'harmless' });
   });
 

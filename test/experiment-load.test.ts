@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULTS } from '../src/core/experiment/config.js';
+import { DEFAULT_RECIPE, DEFAULTS, recipeDefaults } from '../src/core/experiment/config.js';
 import { loadExperiment, parseExperiment, throwIfErrors, validateExperimentFile } from '../src/core/experiment/load.js';
 import { closest, editDistance } from '../src/core/experiment/suggest.js';
 import { AvaError } from '../src/core/errors.js';
@@ -73,15 +73,16 @@ describe('example experiments', () => {
 });
 
 describe('parseExperiment', () => {
-  it('fills every key the file leaves out from DEFAULTS, merging nested sections key by key', () => {
+  it('fills every key the file leaves out from the default recipe, merging nested sections key by key', () => {
     const text = 'name: x\ndata:\n  task: helpful\n  task_options: { noise: 0.2 }\nmodel: { n_layer: 3 }\n';
     const { config, diagnostics } = parseExperiment(text, '/tmp/x.ava.yaml');
     assert.deepEqual(diagnostics, []);
+    const resolved = recipeDefaults(DEFAULT_RECIPE);
     assert.deepEqual(config, {
-      ...DEFAULTS,
+      ...resolved,
       name: 'x',
-      data: { ...DEFAULTS.data, task: 'helpful', task_options: { ...DEFAULTS.data.task_options, noise: 0.2 } },
-      model: { ...DEFAULTS.model, n_layer: 3 },
+      data: { ...resolved.data, task: 'helpful', task_options: { ...resolved.data.task_options, noise: 0.2 } },
+      model: { ...resolved.model, n_layer: 3 },
     });
   });
 

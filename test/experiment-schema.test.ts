@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { DEFAULTS } from '../src/core/experiment/config.js';
+import { DEFAULT_RECIPE, recipeDefaults } from '../src/core/experiment/config.js';
 import { EDITOR_KEYWORDS, experimentSchema, type JsonSchema } from '../src/core/experiment/schema.js';
 import { SECTION_NAMES } from '../src/core/experiment/schemaDocs.js';
 
@@ -54,9 +54,9 @@ describe('schemas/experiment.schema.json', () => {
     assert.doesNotThrow(() => ajv.compile(committed));
   });
 
-  it('has a default equal to DEFAULTS for every key, and a key for every default', () => {
+  it('has a default equal to the default recipe for every key, and a key for every default', () => {
     const leaves = schemaLeaves(committed);
-    const defaults = valueLeaves(DEFAULTS as unknown as Record<string, unknown>);
+    const defaults = valueLeaves(recipeDefaults(DEFAULT_RECIPE) as unknown as Record<string, unknown>);
     leaves.delete('name'); // required: no default
     assert.deepEqual([...leaves.keys()].sort(), [...defaults.keys()].sort());
     for (const [key, value] of defaults) assert.deepEqual(leaves.get(key)?.default, value, key);
@@ -115,7 +115,7 @@ describe('schemas/experiment.schema.json', () => {
 
   it('validates variants against the same sections, with no required keys and no defaults', () => {
     const variant = definitions.variant;
-    assert.deepEqual(Object.keys(variant.properties as object), [...SECTION_NAMES]);
+    assert.deepEqual(Object.keys(variant.properties as object), ['recipe', ...SECTION_NAMES]);
     for (const section of SECTION_NAMES) {
       const override = definitions[`${section}_override`];
       const base = definitions[section];

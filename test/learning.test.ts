@@ -4,8 +4,9 @@
  * per task on one core) are enough for the lower end of the 95% interval to clear 55%; the
  * best a perfect model can score on these noisy labels (10% flipped) is 90%. These train for
  * real: they can fail, and they fail if the objectives, the model, the data, the tasks or the
- * trainer break in a way that stops learning. Seeds are fixed; measured with run seeds 0-5,
- * AVA-p scores 69-80% (harmless), 67-77% (helpful) and 68-74% (summary) here.
+ * trainer break in a way that stops learning. Seeds are fixed. Under the default recipe
+ * (`robust`) AVA-p scored 82.0 % (harmless), 76.5 % (helpful) and 83.5 % (summary) here; with
+ * the `paper` recipe run seeds 0-5 scored 69-80 %, 67-77 % and 68-74 %.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,16 +63,16 @@ describe('AVA-p learns each built-in task well above chance', { concurrency: tru
 });
 
 /**
- * Spec §5: under the default `td_reward_alignment: state` the reward paired with a token is
- * computed before the model has seen that token, so per-token rewards can hardly match the
- * gold per-token rewards; `next_state` lets them. Measured here (run seeds 0-1): Pearson r of
- * μ with gold 0.07 (state) against 0.46-0.47 (next_state) on harmless, 0.20-0.21 against
- * 0.58-0.61 on helpful. The same runs as above for `state`; two more for `next_state`.
+ * Spec §5: under `td_reward_alignment: state` (Eq. 9 literal, the `paper` recipe) the reward
+ * paired with a token is computed before the model has seen that token, so per-token rewards
+ * can hardly match the gold per-token rewards; `next_state` (the `robust` recipe) lets them.
+ * The same runs as above for `next_state` (the default recipe); two more with `state`. Measured:
+ * r 0.82 (next_state) against 0.05 (state) on harmless, 0.57 against 0.17 on helpful.
  */
 describe('per-token rewards match the gold token rewards only with next_state alignment', { concurrency: true }, () => {
   for (const task of ['harmless', 'helpful']) {
     test(task, async (t) => {
-      const [state, next] = await Promise.all([defaultRun(task), trainAvaP(task, ', td_reward_alignment: next_state')]);
+      const [state, next] = await Promise.all([trainAvaP(task, ', td_reward_alignment: state'), defaultRun(task)]);
       const [rs, rn] = [state.token_attribution!, next.token_attribution!];
       t.diagnostic(`Pearson r of token rewards with gold: state ${rs.pearson}, next_state ${rn.pearson} (${rn.tokens} tokens)`);
       assert.ok(rs.tokens > 1000 && rs.tokens === rn.tokens, `${rs.tokens} / ${rn.tokens} tokens`);

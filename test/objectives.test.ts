@@ -230,9 +230,11 @@ test('spec §11 example 4: AVA-p with CER (sigmoid), per-term values', () => {
   close([t.nll, t.neg, t.kl, t.td, t.cer], [1.399003, -2.034592, 0.343147, 1.18473, -0.785835]);
   close(cerLoss(tf.tensor1d([0.9]), tf.tensor1d([-0.4]), 'sigmoid').dataSync(), [-0.785835]);
   close(cerLoss(tf.tensor1d([0.9]), tf.tensor1d([-0.4]), 'log_sigmoid').dataSync(), [0.241008]);
-  // Logged beside the terms, not part of the loss: the mean margin Δ = R⁺ − R⁻ = 1.3 (w ≡ 1: no response_weight).
-  assert.deepEqual(Object.keys(r.diagnostics ?? {}), ['reward_margin']);
+  // Logged beside the terms, not part of the loss: the mean margin Δ = R⁺ − R⁻ = 1.3 and the mean
+  // |R| = (0.9 + 0.4) / 2 = 0.65 (w ≡ 1: no response_weight).
+  assert.deepEqual(Object.keys(r.diagnostics ?? {}), ['reward_margin', 'reward_scale']);
   close(val(r.diagnostics!.reward_margin!), 1.3);
+  close(val(r.diagnostics!.reward_scale!), 0.65);
 });
 
 test('diagnostics: reward_margin reads the weighted sequence rewards; response_weight is Σ w over response positions', () => {

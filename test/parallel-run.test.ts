@@ -23,6 +23,7 @@ function runConfig(workers: number): RunConfig {
     name: 'parallel',
     variant: '',
     seed: 4,
+    recipe: 'paper',
     engine: { backend: 'cpu' },
     data: { ...DEFAULT_DATA, task: 'helpful', task_options: { ...DEFAULT_DATA.task_options, n_train: 48, n_eval: 8, seed: 3 } },
     tokenizer: DEFAULT_TOKENIZER,

@@ -30,6 +30,7 @@ function runConfig(kind: ObjectiveKind, train: Partial<TrainConfig>): RunConfig 
     name: 'reference',
     variant: '',
     seed: 2,
+    recipe: 'paper',
     engine: { backend: 'cpu' },
     data: { ...DEFAULT_DATA, task: 'harmless', task_options: { ...DEFAULT_DATA.task_options, n_train: 40, n_eval: 8, seed: 5 } },
     tokenizer: DEFAULT_TOKENIZER,

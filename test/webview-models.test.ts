@@ -5,7 +5,7 @@ import type { RunSummary } from '../src/protocol/webview.js';
 import { finalCards, plottedRecords, progressText, runTitle, statusText } from '../webview/dashboardModel.js';
 import { colourDomain, misrankedPairs, needsGaps, rewardText, sidesOf, stdBand, tokenLabel, tokenTooltip } from '../webview/tokenModel.js';
 
-const run: RunSummary = { runDir: '/r', experiment: 'exp', variant: 'no-kl', seed: 2, status: 'running', interrupted: false, step: 40, totalSteps: 100, elapsed: 75 };
+const run: RunSummary = { runDir: '/r', experiment: 'exp', variant: 'no-kl', seed: 2, status: 'running', interrupted: false, step: 40, totalSteps: 100, elapsed: 75, alarms: [] };
 const tok = (token: string, mean: number, std = 0.1, weight = 0.5): TokenReward => ({ token, id: 1, mean, std, weight, raw_mean: mean, raw_std: std });
 const seq = (reward: number, tokens: TokenReward[]): SequenceRewards => ({ text: '', prompt_tokens: ['q'], tokens, reward });
 

@@ -8,7 +8,7 @@ import { bestIndices, groupBy, meanStd } from '../src/ui-common/stats.js';
 
 function run(variant: string, seed: number, acc: number, loss: number, extra: Record<string, unknown> = {}): CompareRun {
   return {
-    run: { runDir: `/g/${variant}/seed-${seed}`, experiment: 'exp', variant, seed, status: 'finished', interrupted: false, step: 100, totalSteps: 100, elapsed: 12 },
+    run: { runDir: `/g/${variant}/seed-${seed}`, experiment: 'exp', variant, seed, status: 'finished', interrupted: false, step: 100, totalSteps: 100, elapsed: 12, alarms: [] },
     final: { step: 100, reward_acc: { value: acc, n: 50, lo: 0, hi: 1 }, ...extra },
     evals: [],
     records: [{ step: 100, phase: 'train', time: 12, values: { loss } }],

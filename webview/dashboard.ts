@@ -135,6 +135,15 @@ export class DashboardPage implements Page {
         : null,
       run.error ? h('div', { class: 'error', 'data-testid': 'run-error' }, run.error) : null,
       run.interrupted ? h('div', { class: 'warning' }, 'The process that ran this run is gone: it was killed before finishing. Resume it from the Runs view.') : null,
+      ...run.alarms.map((a) =>
+        h(
+          'div',
+          { class: 'alarm', role: 'alert', 'data-testid': 'run-alarm', 'data-kind': a.kind },
+          h('strong', {}, `⚠ ${a.title}`),
+          h('span', {}, ` (step ${a.step}). ${a.diagnosis}.`),
+          h('div', {}, `Try: ${a.remedy}.`),
+        ),
+      ),
     );
   }
 

@@ -10,6 +10,7 @@ import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
 import { rewardsCommand } from './commands/rewards.js';
 import { serveCommand } from './commands/serve.js';
+import { reportCommand } from './commands/report.js';
 import { AVA_LAB_VERSION } from '../core/train/environment.js';
 
 const USAGE = `ava-lab ${AVA_LAB_VERSION}: AVA reward models and baselines, from experiment YAML to run directories
@@ -18,6 +19,7 @@ usage:
   ava-lab run <exp.ava.yaml> [--out DIR] [--runs-root DIR] [--resume GRID_DIR] [--only VARIANT] [--seed N] [--jobs N|auto] [--backend auto|tensorflow|wasm|cpu] [--json]
   ava-lab validate <exp.ava.yaml> [--json]
   ava-lab eval <run_dir> <data.jsonl> [--json]
+  ava-lab report <grid_dir> [--baseline bt]   (mean ± std over seeds, paired comparison; writes report.md)
   ava-lab rewards <run_dir> <data.jsonl> --line N [--json]
   ava-lab serve --json                 (stdin requests → stdout responses; used by the VS Code hover)
   ava-lab data make <task> --out DIR [--seed N] [--n-train N] [--n-eval N] [--noise P] [--noise-model flip|bt]
@@ -37,6 +39,8 @@ async function dispatch(command: string | undefined, argv: string[], rep: Report
       return evalCommand(argv, rep);
     case 'rewards':
       return rewardsCommand(argv, rep);
+    case 'report':
+      return reportCommand(argv, rep);
     case 'serve':
       return serveCommand(argv, rep);
     case 'data':
@@ -52,7 +56,7 @@ async function dispatch(command: string | undefined, argv: string[], rep: Report
       rep.print(USAGE);
       return command === undefined ? EXIT.usage : EXIT.ok;
     default:
-      throw new AvaError('usage', `unknown command '${command}' (commands: run, validate, eval, rewards, serve, data)`);
+      throw new AvaError('usage', `unknown command '${command}' (commands: run, validate, eval, report, rewards, serve, data)`);
   }
 }
 

@@ -4,6 +4,7 @@
  * progress bar on a TTY.
  */
 import { encodeEvent, type EventBody } from '../protocol/events.js';
+import { alarmText } from '../core/train/alarms.js';
 
 export interface Reporter {
   readonly json: boolean;
@@ -86,6 +87,9 @@ export function createReporter(opts: { json: boolean; verbose?: boolean; stdout?
         }
         case 'eval':
           if (event.summary.reward_acc) line(`  ${labels.get(event.run_dir) ?? ''} eval @${event.summary.step}: reward accuracy ${(event.summary.reward_acc.value * 100).toFixed(2)}% (n=${event.summary.reward_acc.n})`);
+          break;
+        case 'alarm':
+          line(`⚠ ${labels.get(event.run_dir) ?? event.run_dir}: ${alarmText(event.alarm)}`);
           break;
         case 'run_end':
           latest.delete(event.run_dir);

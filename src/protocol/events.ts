@@ -26,6 +26,25 @@ export interface MetricRecord {
   values: Record<string, number>;
 }
 
+/**
+ * A training run that is going wrong in a known way (core/train/alarms.ts): raised once per kind
+ * and run, written to status.json and eval.json, sent as an `alarm` event.
+ */
+export interface RunAlarm {
+  /** `reward_flat`: R(y) stays ≈ 0, so CER and the accuracy see ties; `weights_off_response`: Σ w over the response ≈ 0. */
+  kind: 'reward_flat' | 'weights_off_response';
+  /** The step whose logged values raised it. */
+  step: number;
+  /** One line: what is wrong. */
+  title: string;
+  /** Why, with the logged values that show it. */
+  diagnosis: string;
+  /** The switch to try (a config key and value). */
+  remedy: string;
+  /** The logged values the test read (last window's extremes). */
+  values: Record<string, number>;
+}
+
 /** Final evaluation of a run (also `eval.json` in the run directory). */
 export interface EvalSummary {
   step: number;
@@ -39,6 +58,8 @@ export interface EvalSummary {
   nll?: number;
   /** How well the per-token rewards match the gold per-token rewards (built-in tasks). */
   token_attribution?: TokenAttribution;
+  /** Alarms raised while training (final evaluation only). */
+  alarms?: RunAlarm[];
   [key: string]: unknown;
 }
 
@@ -123,6 +144,7 @@ export type BackendEvent = Base &
     | { type: 'metrics'; run_dir: string; record: MetricRecord }
     | { type: 'checkpoint'; run_dir: string; step: number; path: string }
     | { type: 'eval'; run_dir: string; summary: EvalSummary }
+    | { type: 'alarm'; run_dir: string; alarm: RunAlarm }
     | { type: 'run_end'; run_dir: string; status: RunStatus; error?: string; summary?: EvalSummary }
     | { type: 'grid_end'; grid_dir: string; status: RunStatus }
     | { type: 'validation'; file: string; ok: boolean; diagnostics: Diagnostic[] }

@@ -10,7 +10,7 @@
  * (a `…/init` message) and then posts increments. Increments that arrive before a snapshot are ignored
  * by the webview; the snapshot always supersedes them.
  */
-import type { EvalSummary, LineRewards, MetricRecord, Phase, RunStatus } from './events.js';
+import type { EvalSummary, LineRewards, MetricRecord, Phase, RunAlarm, RunStatus } from './events.js';
 
 export type PanelKind = 'dashboard' | 'compare' | 'tokenRewards';
 
@@ -46,6 +46,8 @@ export interface RunSummary {
   /** Seconds since the run started, from its last metric record. */
   elapsed?: number;
   error?: string;
+  /** Collapse alarms raised while training (status.json). */
+  alarms: RunAlarm[];
 }
 
 /** One run inside the Compare panel. */

@@ -17,11 +17,13 @@ export const LOSS_TERMS = ['loss', 'nll', 'neg', 'kl', 'td', 'cer', 'bt', 'pt', 
 export const ACCURACY_KEYS = ['reward_acc', 'gold_acc'] as const;
 /**
  * Logged beside the loss terms, not part of the loss (objectives/common.ts): the mean margin
- * R(y⁺) − R(y⁻) that CER and the accuracy read, and Σ w_t over the response positions. Both
- * near 0 at once mean the Eq. 11 weights have left the response and CER has nothing to move.
+ * R(y⁺) − R(y⁻) that CER and the accuracy read, the mean |R(y)|, and Σ w_t over the response
+ * positions. Margin and scale both ≈ 0: R(y) is not learning (core/train/alarms.ts); response
+ * weight ≈ 0: the Eq. 11 weights have left the response and CER has nothing to move.
  */
 export const DIAGNOSTICS = {
   reward_margin: { label: 'Reward margin', meaning: 'mean R(y⁺) − R(y⁻)' },
+  reward_scale: { label: 'Reward scale', meaning: 'mean |R(y)| over the batch', hint: '≈ 0 with a margin ≈ 0 means the sequence reward is not learning' },
   response_weight: { label: 'Response weight', meaning: 'Σ w over the response', hint: '≈ 0 means the weights moved onto the prompt and CER has nothing to move' },
 } as const satisfies Record<string, { label: string; meaning: string; hint?: string }>;
 export type DiagnosticKey = keyof typeof DIAGNOSTICS;

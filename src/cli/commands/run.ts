@@ -21,6 +21,8 @@ import { readJsonFile, writeJsonAtomic } from '../../core/run/files.js';
 import { readStatus, writeStatus } from '../../core/run/status.js';
 import type { Reporter } from '../reporter.js';
 import { resultsTable } from '../table.js';
+import { readReportCell, writeGridReport } from './report.js';
+import { worthReporting } from '../../core/eval/report.js';
 
 interface Cell {
   index: number;
@@ -189,6 +191,10 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   const all_ = [...statuses.values()];
   const gridStatus: RunStatus = all_.includes('failed') ? 'failed' : signal.aborted || all_.includes('stopped') || all_.length < cells.length ? 'stopped' : 'finished';
   rep.print(resultsTable(cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, kind: c.run.objective.kind, status: statuses.get(c) ?? 'pending', summary: readJsonFile<EvalSummary>(join(c.dir, RUN_EVAL)) }))));
+  const reportCells = cells.flatMap((c) => readReportCell(c.dir, c.run.variant, c.run.seed) ?? []);
+  if (worthReporting(reportCells)) {
+    rep.print('\n' + writeGridReport(gridDir, reportCells, 'bt'));
+  }
   rep.print(`\nRuns: ${gridDir}`);
   if (gridStatus !== 'finished') rep.print(`Continue with: ava-lab run ${positionals[0]} --resume ${gridDir}`);
   rep.emit({ type: 'grid_end', grid_dir: gridDir, status: gridStatus });

@@ -40,3 +40,68 @@ export function mean(xs: ArrayLike<number>): number {
   for (let i = 0; i < xs.length; i++) s += xs[i];
   return xs.length ? s / xs.length : NaN;
 }
+
+/** A paired comparison over seeds: mean of the differences a − b, its sample std and a two-sided paired t-test. */
+export interface PairedComparison {
+  n: number;
+  meanDiff: number;
+  /** Sample std of the differences (n − 1); NaN for n < 2. */
+  sdDiff: number;
+  t: number;
+  /** Two-sided p-value of H0 "mean difference 0" (Student t, n − 1 degrees of freedom); NaN for n < 2. */
+  p: number;
+}
+
+export function pairedComparison(a: readonly number[], b: readonly number[]): PairedComparison {
+  if (a.length !== b.length) throw new Error(`pairedComparison: ${a.length} vs ${b.length} values`);
+  const d = a.map((x, i) => x - b[i]);
+  const n = d.length;
+  const meanDiff = mean(d);
+  if (n < 2) return { n, meanDiff, sdDiff: NaN, t: NaN, p: NaN };
+  const sdDiff = Math.sqrt(d.reduce((s, x) => s + (x - meanDiff) ** 2, 0) / (n - 1));
+  if (sdDiff === 0) return { n, meanDiff, sdDiff, t: meanDiff === 0 ? 0 : Math.sign(meanDiff) * Infinity, p: meanDiff === 0 ? 1 : 0 };
+  const t = meanDiff / (sdDiff / Math.sqrt(n));
+  return { n, meanDiff, sdDiff, t, p: studentTwoSidedP(t, n - 1) };
+}
+
+/** P(|T| ≥ |t|) for Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, 1/2). */
+export function studentTwoSidedP(t: number, df: number): number {
+  if (!Number.isFinite(t)) return 0;
+  return regularizedBeta(df / (df + t * t), df / 2, 0.5);
+}
+
+/** Regularised incomplete beta I_x(a, b), by its continued fraction (modified Lentz). */
+export function regularizedBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  // The fraction converges fast for x < (a + 1)/(a + b + 2); use the symmetry otherwise.
+  if (x > (a + 1) / (a + b + 2)) return 1 - regularizedBeta(1 - x, b, a);
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = 1 / (Math.abs(d) < tiny ? tiny : d);
+  let f = d;
+  for (let m = 1; m <= 300; m++) {
+    for (const num of [(m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)), -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))]) {
+      d = 1 + num * d;
+      d = 1 / (Math.abs(d) < tiny ? tiny : d);
+      c = 1 + num / c;
+      if (Math.abs(c) < tiny) c = tiny;
+      f *= c * d;
+    }
+    if (Math.abs(c * d - 1) < 1e-14) break;
+  }
+  return (front * f) / a;
+}
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9). */
+export function logGamma(x: number): number {
+  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let s = g[0];
+  for (let i = 1; i < 9; i++) s += g[i] / (z + i);
+  const t = z + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
+}

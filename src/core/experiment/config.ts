@@ -10,6 +10,7 @@
  *
  * This module is pure data: no tensors, no I/O, no `vscode`.
  */
+import { deepMerge } from './merge.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type ObjectiveKind = 'ava-p' | 'ava-d' | 'bt' | 'pt' | 'sft' | 'dpo';
@@ -175,12 +176,22 @@ export interface EngineConfig {
   backend: BackendChoice;
 }
 
+/**
+ * A named set of values for the keys where the paper's literal reading and a reading that
+ * learns differ (README "Recipes"). `paper`: every spec §8 default. `robust`: the combination
+ * chosen by the multi-seed grid of `examples/recipe.ava.yaml`. Keys written in the experiment
+ * override the recipe.
+ */
+export type Recipe = 'paper' | 'robust';
+
 /** One fully-resolved run (one grid cell). */
 export interface RunConfig {
   name: string;
   /** Grid cell: the ablation variant name ('' when the experiment has none). */
   variant: string;
   seed: number;
+  /** The recipe the cell's values started from (its keys are already applied to the sections). */
+  recipe: Recipe;
   engine: EngineConfig;
   data: DataConfig;
   tokenizer: TokenizerConfig;
@@ -286,8 +297,12 @@ export const DEFAULT_EVAL: EvalConfig = { reward_accuracy_tie: 'incorrect', dump
 
 export const DEFAULT_ENGINE: EngineConfig = { backend: 'auto' };
 
-/** The defaults of every section, keyed like the YAML. */
+/**
+ * The spec's value of every key, keyed like the YAML: the `paper` recipe resolved. An
+ * experiment that names no recipe gets `DEFAULT_RECIPE`'s keys over these (`recipeDefaults`).
+ */
 export const DEFAULTS: Omit<ExperimentConfig, 'name'> = {
+  recipe: 'paper',
   seeds: [0],
   ablations: {},
   engine: DEFAULT_ENGINE,
@@ -303,4 +318,39 @@ export const DEFAULTS: Omit<ExperimentConfig, 'name'> = {
 export function resolvedLikelihoodForm(model: ModelConfig, objective: ObjectiveConfig): 'boltzmann' | 'scaled_q' {
   if (objective.likelihood_form !== 'auto') return objective.likelihood_form;
   return model.q_head === 'pretrained' ? 'scaled_q' : 'boltzmann';
+}
+
+/** The sections of a run, without the grid cell's name, variant, seed and recipe. */
+export type RunSections = Omit<RunConfig, 'name' | 'variant' | 'seed' | 'recipe'>;
+
+/**
+ * What each recipe sets over `DEFAULTS`. `robust` changes six readings of spec §8, each its
+ * own documented key (README "Recipes" has the measured table and why each part is there):
+ * - `objective.sequence_reward_mode: weighted_sum` (row 16): R(y) sums w_t·μ_t over the
+ *   response, so CER's gradient reaches every step's reward, not one weighted last step;
+ * - `objective.td_reward_alignment: next_state` (row 4): the TD and KL terms also train the
+ *   reward read at the final state, which `last` + `state` leaves to CER alone;
+ * - `objective.cer_form: log_sigmoid` (row 15): log σ(Δ) keeps a gradient on pairs the model
+ *   ranks the wrong way round, where σ(Δ) saturates and lets them go;
+ * - `objective.reduction: token_mean` (row 3): the KL/TD sums (about ±40 per pair) stop
+ *   dwarfing CER, which is one number per pair, under the global grad-norm clip;
+ * - `model.reward_weight_targets: mu_sigma` (row 10): the Eq. 11 weights scale μ and σ but
+ *   not Q, so the likelihood terms cannot train the weights into a preference classifier;
+ * - `objective.cer_coef: 5` (row 33): CER, the only term that reads the labels' direction,
+ *   keeps a share of the clipped gradient against the likelihood and TD terms.
+ */
+export const RECIPES: { readonly [R in Recipe]: DeepPartial<RunSections> } = {
+  paper: {},
+  robust: {
+    model: { reward_weight_targets: 'mu_sigma' },
+    objective: { sequence_reward_mode: 'weighted_sum', td_reward_alignment: 'next_state', cer_form: 'log_sigmoid', reduction: 'token_mean', cer_coef: 5 },
+  },
+};
+
+/** The recipe of an experiment that does not name one: new experiments learn by default. */
+export const DEFAULT_RECIPE: Recipe = 'robust';
+
+/** Every section's value under a recipe: `DEFAULTS` with the recipe's keys applied. */
+export function recipeDefaults(recipe: Recipe): Omit<ExperimentConfig, 'name'> {
+  return { ...deepMerge(DEFAULTS, RECIPES[recipe]), recipe };
 }

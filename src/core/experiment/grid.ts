@@ -3,7 +3,7 @@
  * `config.yaml` each run directory keeps (written and read back here).
  */
 import { LineCounter, parseDocument, stringify } from 'yaml';
-import { DEFAULTS, type ExperimentConfig, type RunConfig } from './config.js';
+import { DEFAULTS, type ExperimentConfig, type Recipe, type RunConfig } from './config.js';
 import { configError } from './diagnostics.js';
 import { SourceMap } from './locate.js';
 import { deepMerge } from './merge.js';
@@ -20,7 +20,17 @@ export function variantNames(exp: ExperimentConfig): string[] {
 /** The base sections with one variant's override merged in (nested objects merge, the rest replaces). */
 export function variantSections(exp: ExperimentConfig, variant: string): Sections {
   const base = Object.fromEntries(SECTION_NAMES.map((s) => [s, exp[s]])) as unknown as Sections;
-  return deepMerge(base, variant === '' ? undefined : (exp.ablations[variant] ?? undefined));
+  const { recipe: _recipe, ...override } = (variant === '' ? undefined : exp.ablations[variant]) ?? {};
+  return deepMerge(base, override);
+}
+
+/**
+ * The recipe a variant's values started from: its own `recipe`, else the experiment's. The
+ * loader has already written the recipe's keys into the variant (see `load.ts`), so this is a
+ * label for the run's `config.yaml`, not something to apply again.
+ */
+export function variantRecipe(exp: ExperimentConfig, variant: string): Recipe {
+  return (variant === '' ? undefined : exp.ablations[variant]?.recipe) ?? exp.recipe;
 }
 
 /**
@@ -31,13 +41,14 @@ export function variantSections(exp: ExperimentConfig, variant: string): Section
 export function expandGrid(exp: ExperimentConfig): RunConfig[] {
   return variantNames(exp).flatMap((variant) => {
     const sections = variantSections(exp, variant);
-    return exp.seeds.map((seed) => ({ name: exp.name, variant, seed, ...structuredClone(sections) }));
+    const recipe = variantRecipe(exp, variant);
+    return exp.seeds.map((seed) => ({ name: exp.name, variant, seed, recipe, ...structuredClone(sections) }));
   });
 }
 
 /** Keys in a fixed order: cell keys, then sections in YAML order, each in the order of DEFAULTS. */
 function ordered(run: RunConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: run.name, variant: run.variant, seed: run.seed };
+  const out: Record<string, unknown> = { name: run.name, variant: run.variant, seed: run.seed, recipe: run.recipe };
   for (const s of SECTION_NAMES) out[s] = deepMerge(DEFAULTS[s], run[s]);
   return out;
 }
@@ -46,14 +57,16 @@ function ordered(run: RunConfig): Record<string, unknown> {
 export function resolvedConfigYaml(run: RunConfig): string {
   const header = [
     `# AVA Lab resolved run config: experiment ${JSON.stringify(run.name)}, variant ${JSON.stringify(run.variant)}, seed ${run.seed}.`,
-    '# Every key is written, defaults included; paths are absolute. Editing it does not change the run.',
+    `# Every key is written, defaults and the values of recipe ${JSON.stringify(run.recipe)} included; paths are absolute. Editing it does not change the run.`,
   ];
   return `${header.join('\n')}\n${stringify(ordered(run), { lineWidth: 0 })}`;
 }
 
 /**
  * Reads a run's `config.yaml` back. Keys added to AVA Lab after the run was made take their
- * defaults; unknown keys, wrong types and YAML errors raise AvaError('config').
+ * defaults (the spec's values: such a run was trained before the key existed, so with the
+ * `paper` reading, and a missing `recipe` reads `paper`); unknown keys, wrong types and YAML
+ * errors raise AvaError('config').
  */
 export function parseRunConfigYaml(text: string, file = 'config.yaml'): RunConfig {
   const lines = new LineCounter();
@@ -61,7 +74,7 @@ export function parseRunConfigYaml(text: string, file = 'config.yaml'): RunConfi
   const map = new SourceMap(doc, lines, file);
   const syntax = doc.errors.map((e) => map.diagnostic([e.pos[0], e.pos[1]], [], e.message, 'error'));
   if (syntax.length) throw configError(syntax, 'invalid run config: ');
-  const defaults = Object.fromEntries(SECTION_NAMES.map((s) => [s, DEFAULTS[s]]));
+  const defaults = { recipe: DEFAULTS.recipe, ...Object.fromEntries(SECTION_NAMES.map((s) => [s, DEFAULTS[s]])) };
   const run: unknown = deepMerge(defaults, doc.toJS());
   const problems = runConfigSchemaIssues(run).map((i) => map.place(i));
   if (problems.length) throw configError(problems, 'invalid run config: ');

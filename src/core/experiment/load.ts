@@ -14,11 +14,11 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Diagnostic } from '../../protocol/events.js';
 import { AvaError } from '../errors.js';
-import { DEFAULTS, type ExperimentConfig } from './config.js';
+import { DEFAULT_RECIPE, DEFAULTS, RECIPES, recipeDefaults, type ExperimentConfig, type Recipe } from './config.js';
 import { configError } from './diagnostics.js';
 import { variantNames, variantSections } from './grid.js';
 import { SourceMap, type Segment } from './locate.js';
-import { canonicalJson, deepMerge, isPlainObject } from './merge.js';
+import { canonicalJson, deepMerge, isPlainObject, type Plain } from './merge.js';
 import { experimentSchemaIssues } from './schemaCheck.js';
 import { cellIssues, type CellIssue } from './semantic.js';
 
@@ -88,7 +88,7 @@ export function parseExperiment(text: string, file: string): LoadedExperiment {
   const schema = experimentSchemaIssues(read.data).map((i) => map.place(i));
   if (schema.length) return done([...syntax, ...schema]);
 
-  const config = normalise(deepMerge(fallback, read.data), dirname(resolve(file)));
+  const config = normalise(applyRecipes(read.data as Plain), dirname(resolve(file)));
   return done([...syntax, ...gridDiagnostics(config, map)], config);
 }
 
@@ -111,6 +111,58 @@ function toData(doc: Document, map: SourceMap): { data: unknown } | { error: Dia
 
 function sortByPosition(ds: Diagnostic[]): Diagnostic[] {
   return [...ds].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/**
+ * The experiment resolved in three layers: `DEFAULTS` (the spec's values), then the keys of its
+ * recipe (`recipe`, else `DEFAULT_RECIPE`), then the keys the file writes. A variant naming
+ * another recipe gets that recipe's value for every recipe key the file's base does not write
+ * (so `paper: { recipe: paper }` beside a `robust` base is the literal reading, keeping the
+ * base's explicit keys), then its own keys.
+ */
+function applyRecipes(data: Plain): ExperimentConfig {
+  const recipe = (data.recipe as Recipe | undefined) ?? DEFAULT_RECIPE;
+  const config = deepMerge<ExperimentConfig>({ name: '', ...recipeDefaults(recipe) }, data);
+  for (const [variant, override] of Object.entries(config.ablations)) {
+    const other = override?.recipe;
+    if (other === undefined || other === recipe) continue;
+    const switched = recipeKeys(other, recipe).filter((path) => !hasPath(data, path));
+    const values = recipeDefaults(other) as unknown as Plain;
+    const layer: Plain = {};
+    for (const path of switched) setPath(layer, path, getPath(values, path));
+    config.ablations[variant] = deepMerge(layer, override);
+  }
+  return config;
+}
+
+/** Dotted paths of every key either recipe sets. */
+function recipeKeys(a: Recipe, b: Recipe): string[][] {
+  const paths = new Map<string, string[]>();
+  const walk = (x: unknown, prefix: string[]): void => {
+    if (!isPlainObject(x)) return void paths.set(prefix.join('.'), prefix);
+    for (const [k, v] of Object.entries(x)) walk(v, [...prefix, k]);
+  };
+  for (const r of [a, b]) for (const [section, keys] of Object.entries(RECIPES[r])) walk(keys, [section]);
+  return [...paths.values()];
+}
+
+function hasPath(x: unknown, path: string[]): boolean {
+  let at = x;
+  for (const key of path) {
+    if (!isPlainObject(at) || !Object.hasOwn(at, key)) return false;
+    at = at[key];
+  }
+  return true;
+}
+
+function getPath(x: Plain, path: string[]): unknown {
+  return path.reduce<unknown>((at, key) => (at as Plain)[key], x);
+}
+
+function setPath(x: Plain, path: string[], value: unknown): void {
+  let at = x;
+  for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Plain;
+  at[path[path.length - 1]] = value;
 }
 
 /** Keys holding paths, relative to the experiment file's folder. */

@@ -8,10 +8,12 @@
  * with the same object (ajv), so the editor and `ava-lab validate` agree.
  *
  * Layout: `definitions.<section>` carry defaults (the base config); `definitions.<section>_override`
- * are the same keys without defaults, used under `ablations.<variant>`.
+ * are the same keys without defaults, used under `ablations.<variant>`. A key's `default` is its
+ * value under `DEFAULT_RECIPE` (what a file that writes neither the key nor `recipe` gets); a key
+ * the recipes set differently also names its `paper` value (the spec's default).
  */
-import { DEFAULTS } from './config.js';
-import { SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './schemaDocs.js';
+import { DEFAULT_RECIPE, DEFAULTS, recipeDefaults } from './config.js';
+import { RECIPE_DOC, SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './schemaDocs.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -41,7 +43,10 @@ function yamlValue(x: unknown): string {
   return x === null ? 'null' : JSON.stringify(x).replace(/^"(.*)"$/, '$1');
 }
 
-function markdownFor(doc: AnyLeaf | AnyNested, defaultValue: unknown, isLeaf: boolean): string {
+/** The key's value under each recipe, when they differ (else null). */
+type RecipeValues = { paper: unknown } | null;
+
+function markdownFor(doc: AnyLeaf | AnyNested, defaultValue: unknown, isLeaf: boolean, byRecipe: RecipeValues = null): string {
   const parts = [doc.description];
   if (!isNested(doc)) {
     if (doc.details) parts.push(doc.details);
@@ -53,7 +58,7 @@ function markdownFor(doc: AnyLeaf | AnyNested, defaultValue: unknown, isLeaf: bo
       );
     }
   }
-  if (isLeaf) parts.push(`Default: \`${yamlValue(defaultValue)}\`.`);
+  if (isLeaf) parts.push(`Default: \`${yamlValue(defaultValue)}\`${byRecipe ? ` (recipe \`${DEFAULT_RECIPE}\`; recipe \`paper\`, the spec's default: \`${yamlValue(byRecipe.paper)}\`)` : ''}.`);
   parts.push(`*${citation(doc.cite)}*`);
   return parts.join('\n\n');
 }
@@ -66,7 +71,7 @@ function jsonType(defaultValue: unknown, doc: AnyLeaf): string | string[] {
 
 const BOUNDS = ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum', 'minLength'] as const;
 
-function leafSchema(doc: AnyLeaf, defaultValue: unknown, withDefault: boolean): JsonSchema {
+function leafSchema(doc: AnyLeaf, defaultValue: unknown, withDefault: boolean, byRecipe: RecipeValues = null): JsonSchema {
   const s: JsonSchema = { type: jsonType(defaultValue, doc) };
   if (doc.options) {
     const values: unknown[] = Object.keys(doc.options);
@@ -81,17 +86,18 @@ function leafSchema(doc: AnyLeaf, defaultValue: unknown, withDefault: boolean): 
   for (const bound of BOUNDS) if (doc[bound] !== undefined) s[bound] = doc[bound];
   if (withDefault) s.default = defaultValue;
   s.description = doc.description;
-  s.markdownDescription = markdownFor(doc, defaultValue, true);
+  s.markdownDescription = markdownFor(doc, defaultValue, true, byRecipe);
   return s;
 }
 
-function objectSchema(doc: AnyNested, defaults: Record<string, unknown>, withDefaults: boolean): JsonSchema {
+function objectSchema(doc: AnyNested, defaults: Record<string, unknown>, paper: Record<string, unknown>, withDefaults: boolean): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [key, child] of Object.entries(doc.keys) as [string, AnyLeaf | AnyNested][]) {
     const d = defaults[key];
+    const p = paper[key];
     properties[key] = isNested(child)
-      ? objectSchema(child, d as Record<string, unknown>, withDefaults)
-      : leafSchema(child, d, withDefaults);
+      ? objectSchema(child, d as Record<string, unknown>, p as Record<string, unknown>, withDefaults)
+      : leafSchema(child, d, withDefaults, JSON.stringify(d) === JSON.stringify(p) ? null : { paper: p });
   }
   return {
     type: 'object',
@@ -108,11 +114,13 @@ function sectionRefs(suffix: '' | '_override'): Record<string, JsonSchema> {
 
 function definitions(): Record<string, JsonSchema> {
   const defs: Record<string, JsonSchema> = {};
+  const resolved = recipeDefaults(DEFAULT_RECIPE);
   for (const s of SECTION_NAMES) {
     const doc = SECTION_DOCS[s] as unknown as AnyNested;
-    const defaults = DEFAULTS[s] as unknown as Record<string, unknown>;
-    defs[s] = objectSchema(doc, defaults, true);
-    defs[`${s}_override`] = objectSchema(doc, defaults, false);
+    const defaults = resolved[s] as unknown as Record<string, unknown>;
+    const paper = DEFAULTS[s] as unknown as Record<string, unknown>;
+    defs[s] = objectSchema(doc, defaults, paper, true);
+    defs[`${s}_override`] = objectSchema(doc, defaults, paper, false);
   }
   defs.variant = {
     type: ['object', 'null'],
@@ -121,7 +129,7 @@ function definitions(): Record<string, JsonSchema> {
       'Keys of the sections that this variant changes (nested like the base, e.g. `objective: { kind: bt }`); ' +
       'empty (`{}`) or null: the base config itself.\n\n*Spec §2.4 (ablation switches).*',
     additionalProperties: false,
-    properties: sectionRefs('_override'),
+    properties: { recipe: leafSchema(RECIPE_DOC as unknown as AnyLeaf, DEFAULT_RECIPE, false), ...sectionRefs('_override') },
   };
   return defs;
 }
@@ -146,6 +154,7 @@ export function experimentSchema(): JsonSchema {
     required: ['name'],
     properties: {
       name: NAME,
+      recipe: leafSchema(RECIPE_DOC as unknown as AnyLeaf, DEFAULT_RECIPE, true),
       seeds: {
         type: 'array',
         items: SEED_ITEM,
@@ -187,6 +196,7 @@ export function runConfigSchema(): JsonSchema {
       name: NAME,
       variant: { type: 'string', description: "The run's ablation variant ('' when the experiment has none)." },
       seed: { ...SEED_ITEM, description: "The run's seed." },
+      recipe: leafSchema(RECIPE_DOC as unknown as AnyLeaf, DEFAULTS.recipe, false),
       ...sectionRefs(''),
     },
     definitions: definitions(),

@@ -8,7 +8,7 @@
  * `cite` names where a key comes from: a spec section (`§2.2`), a spec §8 row (`§8 #12`), or
  * `lab` for a setting of AVA Lab itself (data, training loop, engine).
  */
-import type { DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
+import type { DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
 
 /** Enum keys must describe every value (a Record over the union); free strings may not. */
 type OptionsOf<V> =
@@ -42,10 +42,26 @@ export type KeyDocs<T> = {
   [K in keyof T]-?: T[K] extends Record<string, unknown> ? NestedDoc<T[K]> : LeafDoc<T[K]>;
 };
 
-export type SectionName = Exclude<keyof RunConfig, 'name' | 'variant' | 'seed'>;
+export type SectionName = Exclude<keyof RunConfig, 'name' | 'variant' | 'seed' | 'recipe'>;
 
 /** The YAML sections in the order they are written out. */
 export const SECTION_NAMES: readonly SectionName[] = ['engine', 'data', 'tokenizer', 'model', 'objective', 'train', 'eval'];
+
+/** The top-level `recipe` key (also allowed in a variant). */
+export const RECIPE_DOC: LeafDoc<Recipe> = {
+  description: 'Starting values for the readings of the paper that decide whether AVA learns; keys you write override them.',
+  cite: 'lab',
+  details:
+    'A recipe sets a few spec §8 keys at once; every one stays its own key, and a key you write wins. ' +
+    'The resolved `config.yaml` of each run records the recipe and every value it led to. ' +
+    'The README section "Recipes" has the measured table behind `robust`.',
+  options: {
+    paper: "the spec's default for every key: the paper's literal reading",
+    robust:
+      'chosen by a multi-seed grid on several tasks: sequence_reward_mode weighted_sum, td_reward_alignment next_state, ' +
+      'cer_form log_sigmoid, reduction token_mean, reward_weight_targets mu_sigma, cer_coef 5',
+  },
+};
 
 const ENGINE: KeyDocs<EngineConfig> = {
   backend: {

@@ -9,7 +9,7 @@ import { isPairwise } from '../objectives/table.js';
 import type { Issue, Segment } from './locate.js';
 
 /** The sections of a run: what a variant merges into. */
-export type Sections = Omit<RunConfig, 'name' | 'variant' | 'seed'>;
+export type Sections = Omit<RunConfig, 'name' | 'variant' | 'seed' | 'recipe'>;
 
 /**
  * A problem of one cell. `paths` are the keys involved, most specific first; the loader

@@ -14,27 +14,32 @@ export { tokenRewardReadout, type TokenRewards } from './readout.js';
 export { rewardAccuracy } from './accuracy.js';
 
 /**
- * AVA-d (spec §2.2) on a batch of demonstrations. Terms: nll, kl, td. Diagnostic (with reward
- * weights): response_weight.
+ * AVA-d (spec §2.2) on a batch of demonstrations. Terms: nll, kl, td. Diagnostics: reward_scale
+ * (mean |R(y)|), [response_weight] (with reward weights).
  */
 export function avaDObjective(seq: SeqView, m: ModelConfig, o: ObjectiveConfig): LossResult {
   return tidyLoss(() => {
     const result = avaDLoss(avaSequence(seq, m, o), { ...o, likelihood: resolvedLikelihoodForm(m, o) });
-    if (m.use_reward_weights) result.diagnostics = { response_weight: tf.mean(responseWeight(seq)) };
+    result.diagnostics = { reward_scale: tf.mean(tf.abs(avaSequenceReward(seq, o))) };
+    if (m.use_reward_weights) result.diagnostics.response_weight = tf.mean(responseWeight(seq));
     return result;
   });
 }
 
 /**
  * AVA-p with CER (spec §2.3) on a batch of preference pairs. Terms: nll, neg, kl, td,
- * [kl_rejected, td_rejected], cer. Diagnostics: reward_margin, [response_weight].
+ * [kl_rejected, td_rejected], cer. Diagnostics: reward_margin, reward_scale (mean |R(y)| over both
+ * halves), [response_weight].
  */
 export function avaPObjective(chosen: SeqView, rejected: SeqView, m: ModelConfig, o: ObjectiveConfig): LossResult {
   return tidyLoss(() => {
     const rewards = { chosen: avaSequenceReward(chosen, o), rejected: avaSequenceReward(rejected, o) };
     const opts = { ...o, likelihood: resolvedLikelihoodForm(m, o) };
     const result = avaPLoss(avaSequence(chosen, m, o), avaSequence(rejected, m, o), rewards, opts);
-    result.diagnostics = { reward_margin: tf.mean(tf.sub(rewards.chosen, rewards.rejected)) };
+    result.diagnostics = {
+      reward_margin: tf.mean(tf.sub(rewards.chosen, rewards.rejected)),
+      reward_scale: tf.div(tf.add(tf.mean(tf.abs(rewards.chosen)), tf.mean(tf.abs(rewards.rejected))), 2),
+    };
     if (m.use_reward_weights) result.diagnostics.response_weight = tf.mean(tf.div(tf.add(responseWeight(chosen), responseWeight(rejected)), 2));
     return result;
   });

@@ -91,7 +91,7 @@ export const OBJECTIVES: { readonly [K in ObjectiveKind]: ObjectiveDef<K> } = {
       const chosen = avaTermCounts(pair.chosen, m, o);
       const rejected = avaTermCounts(pair.rejected, m, o);
       const pairs = pairCount(pair);
-      return { ...chosen, neg: rejected.nll, kl_rejected: rejected.kl, td_rejected: rejected.td, cer: pairs, reward_margin: pairs, response_weight: pairs };
+      return { ...chosen, neg: rejected.nll, kl_rejected: rejected.kl, td_rejected: rejected.td, cer: pairs, reward_margin: pairs, reward_scale: pairs, response_weight: pairs };
     },
     nonFiniteHints: avaHints,
   },
@@ -105,7 +105,7 @@ export const OBJECTIVES: { readonly [K in ObjectiveKind]: ObjectiveDef<K> } = {
     sequenceReward: (seq, _m, o) => avaSequenceReward(seq, o),
     tokenRewards: true,
     reference: null,
-    termCounts: (batch, m, o) => ({ ...avaTermCounts(batch, m, o), response_weight: batch.lengths.length }),
+    termCounts: (batch, m, o) => ({ ...avaTermCounts(batch, m, o), reward_scale: batch.lengths.length, response_weight: batch.lengths.length }),
     nonFiniteHints: avaHints,
   },
   bt: {

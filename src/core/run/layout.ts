@@ -16,7 +16,7 @@
  *       checkpoints/step-<n>/        weights.bin + meta.json + tokenizer.json
  *       checkpoints/latest.json      { step, path } of the newest complete checkpoint
  */
-import type { RunStatus } from '../../protocol/events.js';
+import type { RunAlarm, RunStatus } from '../../protocol/events.js';
 
 export const GRID_MANIFEST = 'grid.json';
 export const RUN_CONFIG = 'config.yaml';
@@ -42,6 +42,8 @@ export interface RunStatusFile {
   step: number;
   total_steps: number;
   error?: string;
+  /** Alarms raised so far (core/train/alarms.ts), oldest first. */
+  alarms?: RunAlarm[];
 }
 
 export interface GridManifest {

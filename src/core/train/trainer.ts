@@ -31,7 +31,8 @@ import {
   checkpointDirName,
   type RunStatusFile,
 } from '../run/layout.js';
-import { writeStatus } from '../run/status.js';
+import { readStatus, writeStatus } from '../run/status.js';
+import { CollapseMonitor } from './alarms.js';
 import { bestPossibleAccuracy, evaluate } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { tokenAttribution } from '../eval/attribution.js';
@@ -130,11 +131,17 @@ export class Trainer {
   /** `train.workers` > 1: the worker threads that compute the other shards of each batch. */
   private parallel: DataParallel | null = null;
   private status: RunStatusFile;
+  /** Collapse alarms (alarms.ts), fed every logged step. */
+  private monitor!: CollapseMonitor;
+
+  /** On resume: the alarms status.json held before this process rewrites it. */
+  private readonly previousAlarms: RunStatusFile['alarms'];
 
   constructor(private readonly opts: TrainOptions) {
     this.run = opts.run;
     this.dir = opts.runDir;
     this.hooks = opts.hooks;
+    this.previousAlarms = opts.resume ? readStatus(opts.runDir)?.alarms : undefined;
     this.status = {
       status: 'running',
       pid: process.pid,
@@ -158,11 +165,17 @@ export class Trainer {
     const record: MetricRecord = { step, phase, time: (Date.now() - this.started) / 1000, values };
     this.metrics.append(record);
     this.hooks.emit({ type: 'metrics', run_dir: this.dir, record });
+    const raised = this.monitor.observe(record);
+    if (raised.length) {
+      this.setStatus({ alarms: this.monitor.alarms() });
+      for (const alarm of raised) this.hooks.emit({ type: 'alarm', run_dir: this.dir, alarm });
+    }
   }
 
   /** Build (or restore) the model, optimiser and data; returns the step to continue from. */
   private async setUp(): Promise<{ step: number; sampler: BatchSampler }> {
     const { run } = this;
+    this.monitor = new CollapseMonitor(run);
     const latest = this.opts.resume ? readJsonFile<LatestCheckpoint>(join(this.dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT)) : null;
     const ckpt = latest ? await loadCheckpoint(join(this.dir, CHECKPOINTS_DIR, latest.path)) : null;
     this.tokenizer = ckpt ? tokenizerFromJSON(ckpt.tokenizer as Parameters<typeof tokenizerFromJSON>[0]) : (undefined as unknown as Tokenizer);
@@ -204,6 +217,9 @@ export class Trainer {
       const meta = ckpt.meta as unknown as CheckpointMeta;
       tf.dispose([...ckpt.weights.values()]);
       this.truncateMetricsAfter(meta.step);
+      const kept = (this.previousAlarms ?? []).filter((a) => a.step <= meta.step);
+      this.monitor = new CollapseMonitor(run, kept);
+      if (kept.length) this.status.alarms = kept;
       this.hooks.log('info', `${this.dir}: resumed from step ${meta.step}`);
       return { step: meta.step, sampler: BatchSampler.fromState(n, run.train.batch_size, meta.sampler) };
     }
@@ -291,6 +307,7 @@ export class Trainer {
       : readDemos(this.models, withGold ? evalDemos : evalDemos.slice(0, n), this.run, this.tokenizer);
     const attribution = withGold ? tokenAttribution(read) : undefined;
     if (attribution) summary.token_attribution = attribution;
+    summary.alarms = this.monitor.alarms();
     writeJsonAtomic(join(this.dir, RUN_EVAL), summary);
     writeTextAtomic(join(this.dir, RUN_TOKEN_REWARDS), read.slice(0, n).map((l) => JSON.stringify(l) + '\n').join(''));
     return summary;

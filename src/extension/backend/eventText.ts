@@ -1,5 +1,6 @@
 /** Protocol events as short human lines for the task terminal. Pure. */
 import type { BackendEvent, MetricRecord } from '../../protocol/events.js';
+import { alarmText } from '../../core/train/alarms.js';
 
 /** Loss terms first, in the spec's order, then the rest; at most `max` values. */
 const METRIC_ORDER = ['loss', 'lm', 'nll', 'neg', 'kl', 'td', 'cer', 'reward_acc', 'gold_acc'];
@@ -38,6 +39,8 @@ export function eventLine(e: BackendEvent): string | null {
       const acc = e.summary.reward_acc;
       return acc ? `  eval @ step ${e.summary.step}: reward accuracy ${acc.value.toFixed(3)} [${acc.lo.toFixed(3)}, ${acc.hi.toFixed(3)}] (n = ${acc.n})` : null;
     }
+    case 'alarm':
+      return `⚠ ${cellName(e.run_dir)}: ${alarmText(e.alarm)}`;
     case 'run_end':
       return `■ ${cellName(e.run_dir)} ${e.status}${e.error ? `: ${e.error}` : ''}`;
     case 'grid_end':

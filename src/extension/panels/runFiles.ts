@@ -121,6 +121,7 @@ export function readRunSummary(runDir: string, records: readonly MetricRecord[] 
     totalSteps: file?.total_steps ?? num((config?.train as Record<string, unknown> | undefined)?.steps) ?? 0,
     elapsed: last?.time,
     error: file?.error,
+    alarms: file?.alarms ?? [],
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { EvalSummary, RunStatus } from '../../protocol/events.js';
+import type { EvalSummary, RunAlarm, RunStatus } from '../../protocol/events.js';
 import { readJsonFile } from '../../core/run/files.js';
 import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, type GridManifest } from '../../core/run/layout.js';
 import { effectiveStatus, readStatus } from '../../core/run/status.js';
@@ -28,6 +28,8 @@ export interface RunEntry {
   summary: EvalSummary | null;
   /** A complete checkpoint exists (the run can serve rewards and be resumed). */
   hasCheckpoint: boolean;
+  /** Collapse alarms raised while training (status.json). */
+  alarms: RunAlarm[];
 }
 
 export interface GridEntry {
@@ -70,6 +72,7 @@ function readRun(dir: string, variant: string, seed: number): RunEntry {
     updated: file?.updated,
     summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)),
     hasCheckpoint: existsSync(join(dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT)),
+    alarms: file?.alarms ?? [],
   };
 }
 

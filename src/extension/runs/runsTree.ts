@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RunAlarm } from '../../protocol/events.js';
 import type { RunSupervisor } from '../backend/supervisor.js';
 import { allRunsRoots } from '../settings.js';
 import { formatAccuracy, gridStatus, scanRuns, type ExperimentEntry, type GridEntry, type RunEntry, type ShownStatus } from './runIndex.js';
@@ -42,6 +43,14 @@ function gridLabel(grid: GridEntry): string {
 }
 
 function runDescription(run: RunEntry): string {
+  const text = runStatusText(run);
+  return run.alarms.length ? `⚠ ${run.alarms.map((a) => ALARM_LABEL[a.kind]).join(', ')} · ${text}` : text;
+}
+
+/** Short names of the alarms for the tree (the tooltip and the dashboard say more). */
+const ALARM_LABEL: Record<RunAlarm['kind'], string> = { reward_flat: 'reward flat', weights_off_response: 'weights off response' };
+
+function runStatusText(run: RunEntry): string {
   const percent = run.totalSteps > 0 ? ` (${Math.round((100 * run.step) / run.totalSteps)}%)` : '';
   switch (run.status) {
     case 'running':
@@ -58,11 +67,12 @@ function runDescription(run: RunEntry): string {
 }
 
 function runTooltip(run: RunEntry): vscode.MarkdownString {
-  const md = new vscode.MarkdownString();
+  const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.variant || 'base'} · seed ${run.seed}** — ${run.status}\n\n`);
   md.appendMarkdown(`step ${run.step} / ${run.totalSteps}\n\n`);
   const acc = formatAccuracy(run.summary);
   if (acc) md.appendMarkdown(`reward accuracy: ${acc.replace(/^acc /, '')} (n = ${run.summary?.reward_acc?.n})\n\n`);
+  for (const a of run.alarms) md.appendMarkdown(`$(warning) **${a.title}** (step ${a.step}). ${a.diagnosis}. Try: ${a.remedy}.\n\n`);
   if (run.error) md.appendCodeblock(run.error.split('\n').slice(0, 12).join('\n'), 'text');
   md.appendMarkdown(`\n\`${run.dir}\``);
   return md;
@@ -144,7 +154,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const item = new vscode.TreeItem(`${run.variant || 'base'}/seed-${run.seed}`, vscode.TreeItemCollapsibleState.None);
     item.id = nodeId(node);
     item.resourceUri = vscode.Uri.file(run.dir);
-    item.iconPath = statusIcon(run.status);
+    item.iconPath = run.alarms.length && run.status !== 'failed' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : statusIcon(run.status);
     item.description = runDescription(run);
     item.tooltip = runTooltip(run);
     item.contextValue = `avaLab.run.${run.status}`;

@@ -1,0 +1,54 @@
+/**
+ * `ava-lab report <grid_dir>`: the grid's result table over seeds (core/eval/report.ts), read
+ * from its run directories, printed and written to `<grid_dir>/report.md`. `ava-lab run` writes
+ * the same file at the end of a grid with several seeds.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AvaError, EXIT } from '../../core/errors.js';
+import type { ObjectiveKind } from '../../core/experiment/config.js';
+import { parseRunConfigYaml } from '../../core/experiment/grid.js';
+import { gridReportMarkdown, type ReportCell } from '../../core/eval/report.js';
+import { readJsonFile, readJsonlFile, writeTextAtomic } from '../../core/run/files.js';
+import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_METRICS, type GridManifest } from '../../core/run/layout.js';
+import { readStatus } from '../../core/run/status.js';
+import type { EvalSummary, MetricRecord } from '../../protocol/events.js';
+import type { Reporter } from '../reporter.js';
+
+export const GRID_REPORT = 'report.md';
+
+/** A cell as the report reads it; null when the run never wrote its config. */
+export function readReportCell(dir: string, variant: string, seed: number): ReportCell | null {
+  const configFile = join(dir, RUN_CONFIG);
+  if (!existsSync(configFile)) return null;
+  const run = parseRunConfigYaml(readFileSync(configFile, 'utf8'), configFile);
+  const records = readJsonlFile<MetricRecord>(join(dir, RUN_METRICS));
+  const last = [...records].reverse().find((r) => r.phase === 'train')?.values ?? {};
+  return { variant, seed, run, summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)), last, alarms: readStatus(dir)?.alarms ?? [] };
+}
+
+export function readGridCells(gridDir: string): ReportCell[] {
+  const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST));
+  if (!manifest) throw new AvaError('usage', `${gridDir}: no ${GRID_MANIFEST} (not a grid directory of ava-lab run)`);
+  return manifest.cells.flatMap((c) => readReportCell(join(gridDir, c.dir), c.variant, c.seed) ?? []);
+}
+
+/** The report text with a header naming the grid, written to the grid folder. */
+export function writeGridReport(gridDir: string, cells: readonly ReportCell[], baseline: ObjectiveKind): string {
+  const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST));
+  const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test.\n\n`;
+  const text = head + gridReportMarkdown(cells, { baseline });
+  writeTextAtomic(join(gridDir, GRID_REPORT), text);
+  return text;
+}
+
+export async function reportCommand(argv: string[], rep: Reporter): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { baseline: { type: 'string', default: 'bt' }, json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab report <grid_dir> [--baseline bt|pt|dpo|…]');
+  const gridDir = resolve(positionals[0]);
+  const text = writeGridReport(gridDir, readGridCells(gridDir), values.baseline as ObjectiveKind);
+  rep.print(text);
+  rep.print(`Written: ${join(gridDir, GRID_REPORT)}`);
+  return EXIT.ok;
+}

@@ -1,0 +1,136 @@
+/**
+ * The grid report: one row per variant, aggregated over its seeds (mean ± sample std), with
+ * the worst seed, the best possible accuracy, a paired comparison against the baseline
+ * objective on the same data (same seeds, paired t-test), the token attribution and the
+ * alarms. Written by `ava-lab run` as `report.md` in the grid folder and by `ava-lab report`;
+ * the README's tables are this output, pasted as written. Pure: no I/O.
+ */
+import type { EvalSummary, RunAlarm } from '../../protocol/events.js';
+import type { ObjectiveKind, RunConfig } from '../experiment/config.js';
+import { canonicalJson } from '../experiment/merge.js';
+import { pairedComparison } from './stats.js';
+
+/** One finished (or not) cell of a grid, as read from its run directory. */
+export interface ReportCell {
+  variant: string;
+  seed: number;
+  run: RunConfig;
+  summary: EvalSummary | null;
+  /** Values of the last logged training record (reward_margin, …). */
+  last: Record<string, number>;
+  alarms: RunAlarm[];
+}
+
+export interface ReportOptions {
+  /** The objective the others are compared with, on the same data and seeds. */
+  baseline: ObjectiveKind;
+}
+
+interface VariantRows {
+  variant: string;
+  cells: ReportCell[];
+}
+
+const pct = (x: number): string => (x * 100).toFixed(2);
+
+function meanSd(xs: number[], scale = 1, digits = 2): string {
+  if (!xs.length) return '—';
+  const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+  if (xs.length < 2) return (m * scale).toFixed(digits);
+  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+  return `${(m * scale).toFixed(digits)} ± ${(sd * scale).toFixed(digits)}`;
+}
+
+function num(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  return Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(2) : x.toExponential(0);
+}
+
+const signed = (x: number, digits = 2): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+
+/** What "the same data" means for a paired comparison: the data and tokenizer sections. */
+const dataKey = (run: RunConfig): string => canonicalJson({ data: run.data, tokenizer: run.tokenizer });
+
+function taskName(run: RunConfig): string {
+  if (run.data.task) return run.data.task;
+  const file = run.data.train ?? '';
+  return file.split(/[\\/]/).pop() ?? 'files';
+}
+
+function accuracy(c: ReportCell): number | undefined {
+  return c.summary?.reward_acc?.value;
+}
+
+function groupByVariant(cells: readonly ReportCell[]): VariantRows[] {
+  const out = new Map<string, ReportCell[]>();
+  for (const c of cells) out.set(c.variant, [...(out.get(c.variant) ?? []), c]);
+  return [...out.entries()].map(([variant, cs]) => ({ variant, cells: cs }));
+}
+
+/** The paired comparison of a variant with the baseline variant on the same data, over their common seeds. */
+function versusBaseline(row: VariantRows, rows: readonly VariantRows[], baseline: ObjectiveKind): string {
+  const run = row.cells[0].run;
+  if (run.objective.kind === baseline) return 'baseline';
+  const base = rows.find((r) => r.cells[0].run.objective.kind === baseline && dataKey(r.cells[0].run) === dataKey(run));
+  if (!base) return '—';
+  const bySeed = new Map(base.cells.map((c) => [c.seed, accuracy(c)]));
+  const pairs = row.cells.flatMap((c) => {
+    const a = accuracy(c);
+    const b = bySeed.get(c.seed);
+    return a !== undefined && b !== undefined ? [[a, b] as const] : [];
+  });
+  if (pairs.length < 2) return '—';
+  const cmp = pairedComparison(
+    pairs.map((p) => p[0]),
+    pairs.map((p) => p[1]),
+  );
+  return `${signed(cmp.meanDiff * 100)} ± ${(cmp.sdDiff * 100).toFixed(2)} (p ${cmp.p < 0.001 ? '< 0.001' : cmp.p.toFixed(3)}, n ${cmp.n})`;
+}
+
+/** The report as a Markdown table (GitHub flavour), one row per variant in grid order. */
+export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOptions): string {
+  const rows = groupByVariant(cells);
+  const header = [
+    'variant',
+    'task',
+    'recipe',
+    'objective',
+    'seeds',
+    'reward acc %',
+    'worst seed %',
+    'best possible %',
+    `Δ acc vs ${opts.baseline} (paired)`,
+    'token r vs gold',
+    '|reward margin|',
+    'alarms',
+  ];
+  const body = rows.map((row) => {
+    const run = row.cells[0].run;
+    const accs = row.cells.map(accuracy).filter((x): x is number => x !== undefined);
+    const best = row.cells.map((c) => c.summary?.best_possible_acc).find((x) => x !== undefined);
+    const r = row.cells.map((c) => c.summary?.token_attribution?.pearson).filter((x): x is number => typeof x === 'number');
+    const margins = row.cells.map((c) => c.last.reward_margin).filter((x): x is number => Number.isFinite(x));
+    const alarmed = row.cells.filter((c) => c.alarms.length > 0).length;
+    return [
+      row.variant || 'base',
+      taskName(run),
+      run.recipe,
+      run.objective.kind,
+      `${accs.length}/${row.cells.length}`,
+      meanSd(accs, 100),
+      accs.length ? pct(Math.min(...accs)) : '—',
+      best === undefined ? '—' : pct(best),
+      versusBaseline(row, rows, opts.baseline),
+      r.length ? meanSd(r, 1) : '—',
+      margins.length ? num(Math.min(...margins.map(Math.abs))) + '–' + num(Math.max(...margins.map(Math.abs))) : '—',
+      alarmed ? `${alarmed} of ${row.cells.length}` : '0',
+    ];
+  });
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
+}
+
+/** Whether a grid has something to aggregate: some variant trained with two seeds or more. */
+export function worthReporting(cells: readonly ReportCell[]): boolean {
+  return groupByVariant(cells).some((r) => r.cells.length >= 2);
+}
