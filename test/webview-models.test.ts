@@ -30,7 +30,11 @@ test('final cards: accuracy with its interval, NLL, last loss terms in spec orde
   const diag = finalCards(null, [{ step: 5, phase: 'train', time: 1, values: { response_weight: 0.0012, reward_margin: -0.25, cer: -0.5 } }]);
   assert.deepEqual(diag.map((c) => [c.key, c.value]), [['final_cer', '-0.5'], ['final_reward_margin', '-0.25'], ['final_response_weight', '0.0012']]);
   const withTa = finalCards({ step: 20, token_attribution: { pearson: 0.61234, spearman: 0.5, pearson_weighted: null, spearman_weighted: 0.2, tokens: 300, sequences: 40 } }, []);
-  assert.deepEqual(withTa.map((c) => [c.key, c.value, c.detail]), [['token_r', '0.6123', 'Spearman 0.5 · weighted r — · 300 tokens']]);
+  assert.deepEqual(withTa.map((c) => [c.key, c.label, c.value]), [['token_r', 'Token reward r vs gold', '0.6123']], 'a run made before the centred r: the pooled one');
+  const centred = finalCards({ step: 20, token_attribution: { pearson: 0.61234, spearman: 0.5, pearson_weighted: null, spearman_weighted: 0.2, pearson_centred: 0.7, spearman_within: 0.55, pearson_centred_late: 0.1, sigma_calibration: -0.02, tokens: 300, sequences: 40 } }, []);
+  assert.deepEqual(centred.map((c) => [c.key, c.label, c.value, c.detail]), [
+    ['token_r', 'Token reward r vs gold (centred)', '0.7', 'pooled r 0.6123 · within-sequence Spearman 0.55 · one token late 0.1 · σ calibration -0.02 · weighted r — · 300 tokens'],
+  ]);
 });
 
 test('periodic evaluations are plotted unless the metrics already logged them', () => {

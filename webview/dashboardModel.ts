@@ -28,7 +28,19 @@ export function finalCards(final: EvalSummary | null, records: readonly MetricRe
   if (final?.gold_acc) cards.push(intervalCard('gold_acc', 'Gold accuracy', final.gold_acc));
   if (typeof final?.best_possible_acc === 'number') cards.push({ key: 'best_possible_acc', label: 'Best possible', value: pct(final.best_possible_acc), raw: final.best_possible_acc, detail: 'under the label noise' });
   const ta = final?.token_attribution;
-  if (ta && ta.pearson !== null) cards.push({ key: 'token_r', label: 'Token reward r vs gold', value: formatNumber(ta.pearson), raw: ta.pearson, detail: `Spearman ${ta.spearman === null ? '—' : formatNumber(ta.spearman)} · weighted r ${ta.pearson_weighted === null ? '—' : formatNumber(ta.pearson_weighted)} · ${ta.tokens} tokens` });
+  const num = (x: number | null | undefined) => (x === null || x === undefined ? '—' : formatNumber(x));
+  if (ta && ta.pearson !== null) {
+    // Headline: the per-sequence-centred r (a reward is identified only up to a per-sequence shift); older runs lack it.
+    const headline = ta.pearson_centred ?? ta.pearson;
+    const label = ta.pearson_centred === undefined || ta.pearson_centred === null ? 'Token reward r vs gold' : 'Token reward r vs gold (centred)';
+    cards.push({
+      key: 'token_r',
+      label,
+      value: num(headline),
+      raw: headline ?? ta.pearson,
+      detail: `pooled r ${num(ta.pearson)} · within-sequence Spearman ${num(ta.spearman_within)} · one token late ${num(ta.pearson_centred_late)} · σ calibration ${num(ta.sigma_calibration)} · weighted r ${num(ta.pearson_weighted)} · ${ta.tokens} tokens`,
+    });
+  }
   if (typeof final?.nll === 'number') cards.push({ key: 'eval_nll', label: 'Eval NLL / token', value: formatNumber(final.nll), raw: final.nll });
   const last = lastValues(records, 'train');
   for (const term of LOSS_TERMS) {

@@ -28,7 +28,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** One row per run: reward accuracy (%, 95% Wilson interval, n) beside the best possible accuracy. */
 export function resultsTable(rows: ResultRow[]): string {
-  const header = ['variant', 'objective', 'seed', 'status', 'reward acc % [95% CI]', 'n', 'gold acc %', 'best possible %', 'token r vs gold'];
+  const header = ['variant', 'objective', 'seed', 'status', 'reward acc % [95% CI]', 'n', 'gold acc %', 'best possible %', 'token r vs gold', 'centred', 'σ calib.'];
   return formatTable(
     header,
     rows.map((r) => [
@@ -41,6 +41,8 @@ export function resultsTable(rows: ResultRow[]): string {
       pct(r.summary?.gold_acc?.value),
       pct(r.summary?.best_possible_acc),
       formatR(r.summary?.token_attribution?.pearson),
+      formatR(r.summary?.token_attribution?.pearson_centred),
+      formatR(r.summary?.token_attribution?.sigma_calibration),
     ]),
   );
 }

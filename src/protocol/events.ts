@@ -75,6 +75,17 @@ export interface TokenAttribution {
   /** The same for the weighted means μ̃ = w·μ (what the hover shows). */
   pearson_weighted: number | null;
   spearman_weighted: number | null;
+  /**
+   * The headline: Pearson of μ and gold, each centred on its sequence's mean (a reward is
+   * identified only up to a per-sequence shift). Absent in runs made before it existed.
+   */
+  pearson_centred?: number | null;
+  /** Mean over responses of the Spearman correlation of μ and gold within each (≥ 3 tokens). */
+  spearman_within?: number | null;
+  /** Centred Pearson of gold[k] with μ[k+1]: above `pearson_centred` when rewards come one token late. */
+  pearson_centred_late?: number | null;
+  /** Spearman of σ with |fitted μ − gold| (centred): > 0 when a larger σ goes with a larger error. */
+  sigma_calibration?: number | null;
   /** Tokens and sequences (responses) that entered. */
   tokens: number;
   sequences: number;

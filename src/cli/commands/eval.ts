@@ -38,7 +38,10 @@ export async function evalCommand(argv: string[], rep: Reporter): Promise<number
     if (summary.gold_acc) lines.push(`gold accuracy   ${pct(summary.gold_acc.value)}%`);
     if (best !== undefined) lines.push(`best possible   ${pct(best)}%`);
     const ta = summary.token_attribution;
-    if (ta) lines.push(`token rewards vs gold: Pearson r ${formatR(ta.pearson)} (weighted ${formatR(ta.pearson_weighted)}), Spearman ${formatR(ta.spearman)} over ${ta.tokens} tokens`);
+    if (ta) {
+      lines.push(`token rewards vs gold: centred r ${formatR(ta.pearson_centred)} (pooled ${formatR(ta.pearson)}, weighted ${formatR(ta.pearson_weighted)}), Spearman ${formatR(ta.spearman)}, within-sequence Spearman ${formatR(ta.spearman_within)} over ${ta.tokens} tokens`);
+      lines.push(`                       one token late: centred r ${formatR(ta.pearson_centred_late)}; σ calibration (Spearman of σ with |error|) ${formatR(ta.sigma_calibration)}`);
+    }
     if (skipped.badLines || skipped.tooLong) lines.push(`skipped: ${skipped.badLines} malformed, ${skipped.tooLong} too long`);
     rep.print(lines.join('\n'));
     return EXIT.ok;

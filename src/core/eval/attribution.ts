@@ -1,7 +1,10 @@
 /**
  * Attribution quality: do the model's per-token rewards (spec §5) put reward where the gold
- * reward of a built-in task puts it? Pearson and Spearman correlations over every response
- * token that has a gold value, for the raw means μ and for the weighted means μ̃ = w·μ.
+ * reward of a built-in task puts it? Over every response token that has a gold value: pooled
+ * Pearson and Spearman correlations, for the raw means μ and the weighted means μ̃ = w·μ; the
+ * per-sequence-centred Pearson (the headline: rewards are identified only up to a per-sequence
+ * shift) and the mean within-sequence Spearman; the centred Pearson one token late (catches a
+ * reward placed one step after its token); and the calibration of σ against the error.
  *
  * Under the default `td_reward_alignment: state` the reward paired with a token is computed
  * before the model has seen that token (spec §5), so a token's own contribution can only
@@ -53,30 +56,91 @@ export function spearman(x: readonly number[], y: readonly number[]): number | n
   return pearson(ranks(x), ranks(y));
 }
 
-/** Correlations over the tokens of the readouts that carry gold rewards; undefined when none do. */
-export function tokenAttribution(lines: readonly LineRewards[]): TokenAttribution | undefined {
-  const raw: number[] = [];
-  const weighted: number[] = [];
-  const gold: number[] = [];
-  let sequences = 0;
+/** One response's tokens that carry a gold value: raw μ, weighted μ̃, raw σ and gold, in order. */
+interface GoldSequence {
+  mu: number[];
+  weighted: number[];
+  sigma: number[];
+  gold: number[];
+}
+
+function goldSequences(lines: readonly LineRewards[]): GoldSequence[] {
+  const out: GoldSequence[] = [];
   const add = (seq: SequenceRewards | undefined) => {
     const tokens = seq?.tokens.filter((t) => t.gold !== undefined) ?? [];
     if (!tokens.length) return;
-    sequences++;
-    for (const t of tokens) {
-      raw.push(t.raw_mean);
-      weighted.push(t.mean);
-      gold.push(t.gold!);
-    }
+    out.push({ mu: tokens.map((t) => t.raw_mean), weighted: tokens.map((t) => t.mean), sigma: tokens.map((t) => t.raw_std), gold: tokens.map((t) => t.gold!) });
   };
   for (const l of lines) [l.chosen, l.rejected, l.response].forEach(add);
-  if (!gold.length) return undefined;
+  return out;
+}
+
+const centred = (x: readonly number[]): number[] => {
+  const m = x.reduce((a, b) => a + b, 0) / x.length;
+  return x.map((v) => v - m);
+};
+
+/**
+ * Pearson of μ and gold after subtracting each sequence's own mean from both: a reward is
+ * identified only up to a per-sequence shift (spec §5, potential shaping), which the pooled
+ * correlation counts against it.
+ */
+export function centredPearson(seqs: readonly { mu: number[]; gold: number[] }[]): number | null {
+  return pearson(
+    seqs.flatMap((s) => centred(s.mu)),
+    seqs.flatMap((s) => centred(s.gold)),
+  );
+}
+
+/** Mean over sequences of the Spearman correlation within each (sequences with ≥ 3 tokens and neither side constant). */
+export function meanWithinSpearman(seqs: readonly { mu: number[]; gold: number[] }[]): number | null {
+  const rs = seqs.filter((s) => s.gold.length >= 3).flatMap((s) => spearman(s.mu, s.gold) ?? []);
+  return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : null;
+}
+
+/**
+ * Centred Pearson of gold[k] with μ of the next token k+1: higher than the aligned one means the
+ * reward of a token shows up one step late (what Eq. 9's `state` pairing does).
+ */
+export function lateCentredPearson(seqs: readonly { mu: number[]; gold: number[] }[]): number | null {
+  return centredPearson(seqs.filter((s) => s.gold.length >= 2).map((s) => ({ mu: s.mu.slice(1), gold: s.gold.slice(0, -1) })));
+}
+
+/**
+ * Calibration of σ: Spearman of σ with the error |a·μc − goldc| of the best per-token linear
+ * fit of the centred gold on the centred μ (slope a by least squares). Positive: a larger σ
+ * goes with a larger error, as an uncertainty should; ≈ 0: σ says nothing about the error.
+ */
+export function sigmaCalibration(seqs: readonly GoldSequence[]): number | null {
+  const mu = seqs.flatMap((s) => centred(s.mu));
+  const gold = seqs.flatMap((s) => centred(s.gold));
+  const sxx = mu.reduce((a, x) => a + x * x, 0);
+  if (sxx === 0) return null;
+  const slope = mu.reduce((a, x, i) => a + x * gold[i], 0) / sxx;
+  const error = mu.map((x, i) => Math.abs(slope * x - gold[i]));
+  return spearman(
+    seqs.flatMap((s) => s.sigma),
+    error,
+  );
+}
+
+/** Correlations over the tokens of the readouts that carry gold rewards; undefined when none do. */
+export function tokenAttribution(lines: readonly LineRewards[]): TokenAttribution | undefined {
+  const seqs = goldSequences(lines);
+  if (!seqs.length) return undefined;
+  const raw = seqs.flatMap((s) => s.mu);
+  const weighted = seqs.flatMap((s) => s.weighted);
+  const gold = seqs.flatMap((s) => s.gold);
   return {
     pearson: pearson(raw, gold),
     spearman: spearman(raw, gold),
     pearson_weighted: pearson(weighted, gold),
     spearman_weighted: spearman(weighted, gold),
+    pearson_centred: centredPearson(seqs),
+    spearman_within: meanWithinSpearman(seqs),
+    pearson_centred_late: lateCentredPearson(seqs),
+    sigma_calibration: sigmaCalibration(seqs),
     tokens: gold.length,
-    sequences,
+    sequences: seqs.length,
   };
 }

@@ -100,7 +100,9 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
     'worst seed %',
     'best possible %',
     `Δ acc vs ${opts.baseline} (paired)`,
-    'token r vs gold',
+    'token r centred',
+    'token r pooled',
+    'σ calib.',
     '|reward margin|',
     'alarms',
   ];
@@ -108,7 +110,10 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
     const run = row.cells[0].run;
     const accs = row.cells.map(accuracy).filter((x): x is number => x !== undefined);
     const best = row.cells.map((c) => c.summary?.best_possible_acc).find((x) => x !== undefined);
-    const r = row.cells.map((c) => c.summary?.token_attribution?.pearson).filter((x): x is number => typeof x === 'number');
+    const attribution = (key: 'pearson' | 'pearson_centred' | 'sigma_calibration') => row.cells.map((c) => c.summary?.token_attribution?.[key]).filter((x): x is number => typeof x === 'number');
+    const r = attribution('pearson');
+    const rc = attribution('pearson_centred');
+    const cal = attribution('sigma_calibration');
     const margins = row.cells.map((c) => c.last.reward_margin).filter((x): x is number => Number.isFinite(x));
     const alarmed = row.cells.filter((c) => c.alarms.length > 0).length;
     return [
@@ -121,7 +126,9 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
       accs.length ? pct(Math.min(...accs)) : '—',
       best === undefined ? '—' : pct(best),
       versusBaseline(row, rows, opts.baseline),
+      rc.length ? meanSd(rc, 1) : '—',
       r.length ? meanSd(r, 1) : '—',
+      cal.length ? meanSd(cal, 1) : '—',
       margins.length ? num(Math.min(...margins.map(Math.abs))) + '–' + num(Math.max(...margins.map(Math.abs))) : '—',
       alarmed ? `${alarmed} of ${row.cells.length}` : '0',
     ];

@@ -157,6 +157,11 @@ export interface TrainConfig {
    */
   pretrain_data: 'both' | 'chosen';
   log_every: number;
+  /**
+   * Every this many objective steps, log the gradient norm each loss term alone sends to the
+   * reward head and to the weight head (train/termGrads.ts); 0 = never (it costs a pass per term).
+   */
+  term_grads_every: number;
   eval_every: number;
   checkpoint_every: number;
   /** Worker processes for data parallelism within one run (wasm uses one thread per process). */
@@ -288,6 +293,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   pretrain_steps: 0,
   pretrain_data: 'both',
   log_every: 10,
+  term_grads_every: 0,
   eval_every: 100,
   checkpoint_every: 100,
   workers: 1,

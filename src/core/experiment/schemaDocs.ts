@@ -420,6 +420,15 @@ const TRAIN: KeyDocs<TrainConfig> = {
     },
   },
   log_every: { description: 'Log training metrics every this many steps.', cite: 'lab', integer: true, minimum: 1 },
+  term_grads_every: {
+    description: 'Every this many objective steps, log the gradient norm each loss term sends to the reward head and to the weight head; 0 = never.',
+    cite: 'lab',
+    details:
+      'Logged as `grad_reward.<term>` and `grad_weights.<term>` (before clipping). Each term costs one more forward and backward pass, ' +
+      'so keep it a multiple of `log_every` and use it to diagnose, not in every run.',
+    integer: true,
+    minimum: 0,
+  },
   eval_every: {
     description: 'Evaluate on held-out examples every this many steps; 0: only at the end.',
     cite: 'lab',

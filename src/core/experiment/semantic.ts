@@ -83,8 +83,20 @@ function dataIssues({ data }: Sections): CellIssue[] {
 }
 
 function trainIssues({ train }: Sections): CellIssue[] {
-  if (train.warmup_steps <= train.steps) return [];
-  return [warning([['train', 'warmup_steps'], ['train', 'steps']], `warmup_steps (${train.warmup_steps}) exceeds steps (${train.steps}): the learning rate never reaches lr`)];
+  const out: CellIssue[] = [];
+  if (train.warmup_steps > train.steps) {
+    out.push(warning([['train', 'warmup_steps'], ['train', 'steps']], `warmup_steps (${train.warmup_steps}) exceeds steps (${train.steps}): the learning rate never reaches lr`));
+  }
+  // Metrics are written on logged steps only (counted from the run's start, the probe from the objective's).
+  if (train.term_grads_every > 0 && (train.term_grads_every % train.log_every !== 0 || train.pretrain_steps % train.log_every !== 0)) {
+    out.push(
+      warning(
+        [['train', 'term_grads_every'], ['train', 'log_every']],
+        `term_grads_every (${train.term_grads_every}) and pretrain_steps (${train.pretrain_steps}) should be multiples of log_every (${train.log_every}): the gradient norms are only written on logged steps`,
+      ),
+    );
+  }
+  return out;
 }
 
 /** data.train / data.eval must be files, model.init_from a folder (paths already resolved). */

@@ -33,6 +33,7 @@ import {
 } from '../run/layout.js';
 import { readStatus, writeStatus } from '../run/status.js';
 import { CollapseMonitor } from './alarms.js';
+import { termGradNorms } from './termGrads.js';
 import { bestPossibleAccuracy, evaluate } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { tokenAttribution } from '../eval/attribution.js';
@@ -339,7 +340,10 @@ export class Trainer {
         if (step === pre && pre > 0) this.freezeReference();
         const batch = this.nextBatch(sampler, phase, step);
         tokens += countTokens(batch);
-        const values = this.parallel ? await this.parallel.step(batch, phase) : trainStep(this.models, this.optimizer, batch, phaseLoss(phase, run));
+        // Per-term gradient norms (before this step's update, on its batch): a diagnostic pass.
+        const every = run.train.term_grads_every;
+        const probe = phase === 'train' && every > 0 && (step + 1 - pre) % every === 0 ? termGradNorms(this.models, batch, phaseLoss(phase, run)) : {};
+        const values = { ...(this.parallel ? await this.parallel.step(batch, phase) : trainStep(this.models, this.optimizer, batch, phaseLoss(phase, run))), ...probe };
         'chosen' in batch ? disposePairBatch(batch) : disposeSeqBatch(batch);
         step += 1;
         if (!Number.isFinite(values.loss)) throw diagnoseNonFinite(step, phase, values, run);
