@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import type { ObjectiveKind } from '../../core/experiment/config.js';
 import { parseRunConfigYaml } from '../../core/experiment/grid.js';
-import { gridReportMarkdown, type ReportCell } from '../../core/eval/report.js';
+import { gridReportMarkdown, meanTermGrads, termGradsMarkdown, type ReportCell } from '../../core/eval/report.js';
 import { readJsonFile, readJsonlFile, writeTextAtomic } from '../../core/run/files.js';
 import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_METRICS, type GridManifest } from '../../core/run/layout.js';
 import { readStatus } from '../../core/run/status.js';
@@ -25,7 +25,7 @@ export function readReportCell(dir: string, variant: string, seed: number): Repo
   const run = parseRunConfigYaml(readFileSync(configFile, 'utf8'), configFile);
   const records = readJsonlFile<MetricRecord>(join(dir, RUN_METRICS));
   const last = [...records].reverse().find((r) => r.phase === 'train')?.values ?? {};
-  return { variant, seed, run, summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)), last, alarms: readStatus(dir)?.alarms ?? [] };
+  return { variant, seed, run, summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)), last, termGrads: meanTermGrads(records), alarms: readStatus(dir)?.alarms ?? [] };
 }
 
 export function readGridCells(gridDir: string): ReportCell[] {
@@ -38,7 +38,9 @@ export function readGridCells(gridDir: string): ReportCell[] {
 export function writeGridReport(gridDir: string, cells: readonly ReportCell[], baseline: ObjectiveKind): string {
   const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST));
   const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test.\n\n`;
-  const text = head + gridReportMarkdown(cells, { baseline });
+  const grads = termGradsMarkdown(cells);
+  const gradHead = '\nGradient norm each loss term alone sends to the reward head and to the weight head (mean over seeds and logged objective steps, before clipping; train.term_grads_every):\n\n';
+  const text = head + gridReportMarkdown(cells, { baseline }) + (grads ? gradHead + grads : '');
   writeTextAtomic(join(gridDir, GRID_REPORT), text);
   return text;
 }

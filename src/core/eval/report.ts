@@ -18,6 +18,8 @@ export interface ReportCell {
   summary: EvalSummary | null;
   /** Values of the last logged training record (reward_margin, …). */
   last: Record<string, number>;
+  /** Mean over the objective's logged steps of each `grad_<group>.<term>` (train.term_grads_every), {} without them. */
+  termGrads: Record<string, number>;
   alarms: RunAlarm[];
 }
 
@@ -135,6 +137,45 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
   });
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
+}
+
+/** Mean of each `grad_<group>.<term>` over the train records that carry it. */
+export function meanTermGrads(records: readonly { phase: string; values: Record<string, number> }[]): Record<string, number> {
+  const sums = new Map<string, [number, number]>();
+  for (const r of records) {
+    if (r.phase !== 'train') continue;
+    for (const [k, v] of Object.entries(r.values)) {
+      if (!/^grad_\w+\./.test(k) || !Number.isFinite(v)) continue;
+      const [s, n] = sums.get(k) ?? [0, 0];
+      sums.set(k, [s + v, n + 1]);
+    }
+  }
+  return Object.fromEntries([...sums.entries()].map(([k, [s, n]]) => [k, s / n]));
+}
+
+/**
+ * Where the loss terms push R(y): per variant, the mean over seeds and logged steps of the
+ * gradient norm each term alone sends to the reward head and to the weight head. Empty when no
+ * run logged them.
+ */
+export function termGradsMarkdown(cells: readonly ReportCell[]): string {
+  const keys = [...new Set(cells.flatMap((c) => Object.keys(c.termGrads)))];
+  if (!keys.length) return '';
+  const terms = [...new Set(keys.map((k) => k.split('.')[1]))];
+  const groups = [...new Set(keys.map((k) => k.split('.')[0].replace(/^grad_/, '')))];
+  const header = ['variant', 'recipe', ...groups.flatMap((g) => terms.map((t) => `${t} → ${g}`))];
+  const rows = groupByVariant(cells).map((row) => [
+    row.variant || 'base',
+    row.cells[0].run.recipe,
+    ...groups.flatMap((g) =>
+      terms.map((t) => {
+        const xs = row.cells.map((c) => c.termGrads[`grad_${g}.${t}`]).filter((x): x is number => x !== undefined);
+        return xs.length ? num(xs.reduce((a, b) => a + b, 0) / xs.length) : '—';
+      }),
+    ),
+  ]);
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n') + '\n';
 }
 
 /** Whether a grid has something to aggregate: some variant trained with two seeds or more. */
