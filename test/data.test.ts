@@ -103,7 +103,8 @@ test('loadPairs: built-in task gold is kept, per-token gold aligned with the res
   const gpt = buildTokenizer({ kind: 'gpt2', remap_to_data: false, lowercase: false }, []);
   const viaGpt = await loadPairs(fx('gold-pairs.jsonl'), data(), gpt, 64);
   assert.ok(viaGpt.examples[0].gold, 'sequence gold is kept with any tokenizer');
-  assert.equal(viaGpt.examples[0].goldTokens, undefined, 'per-token gold does not line up with BPE tokens');
+  // A word BPE splits in two keeps its gold on its last piece (wordGoldOnTokens), so the sum is kept.
+  assert.deepEqual(viaGpt.examples[0].goldTokens, { chosen: [0.2, 0, 0.2, 0.2], rejected: [0.2, 0, -0.5] }, 'per-token gold placed on the BPE tokens');
 });
 
 test('loadPairs: rows longer than the context are skipped and counted; none left is an error', async () => {

@@ -71,7 +71,7 @@ test('gridReportMarkdown: one row per variant, paired with the baseline on the s
 });
 
 test('meanTermGrads and termGradsMarkdown: per-term norms averaged over steps, then seeds', () => {
-  const records = [
+  const records: { phase: string; values: Record<string, number> }[] = [
     { phase: 'train', values: { 'grad_reward.cer': 1, 'grad_weights.cer': 4, loss: 9 } },
     { phase: 'train', values: { 'grad_reward.cer': 3, 'grad_weights.cer': 2 } },
     { phase: 'pretrain', values: { 'grad_reward.cer': 100 } },

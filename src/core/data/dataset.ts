@@ -210,8 +210,32 @@ function fitPrompt(prompt: number[], responses: number[][], context: number, tru
 }
 
 /** Gold per-token rewards, if they line up with the response tokens (EOS excluded). */
-function alignedGold(gold: number[] | undefined, seq: EncodedSeq): number[] | undefined {
-  return gold !== undefined && gold.length === seq.ids.length - 1 - seq.promptLen ? gold : undefined;
+function alignedGold(gold: number[] | undefined, seq: EncodedSeq, response: string, tok: Tokenizer): number[] | undefined {
+  if (gold === undefined) return undefined;
+  const n = seq.ids.length - 1 - seq.promptLen;
+  if (gold.length === n) return gold;
+  return wordGoldOnTokens(gold, response, tok, n);
+}
+
+/**
+ * Gold given per whitespace-separated word (the built-in tasks), on a tokenizer that splits
+ * words into several tokens (GPT-2 BPE): each word's gold goes on its last token that holds a
+ * letter (where the word has been read; trailing punctuation is its own token), and 0 on its
+ * other tokens, so the sum is kept. Undefined when the
+ * words do not encode to exactly the response's tokens (then no gold is attached).
+ */
+export function wordGoldOnTokens(gold: readonly number[], response: string, tok: Tokenizer, tokens: number): number[] | undefined {
+  const words = response.split(' ');
+  if (words.length !== gold.length) return undefined;
+  const out: number[] = [];
+  words.forEach((w, i) => {
+    const pieces = tok.encode(i === 0 ? w : ` ${w}`);
+    // The last piece that holds a letter ("hopeless" of "hopeless."), else the last piece.
+    let at = pieces.length - 1;
+    while (at > 0 && !/\p{L}/u.test(tok.decode([pieces[at]]))) at--;
+    pieces.forEach((_, k) => out.push(k === at ? gold[i] : 0));
+  });
+  return out.length === tokens ? out : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,8 +291,8 @@ export function pairExample(row: Record<string, unknown>, c: RowContext): PairEx
   if (text.gold !== undefined) {
     const g = text.gold;
     example.gold = { chosen: g.chosen, rejected: g.rejected, labelAgrees: g.label_agrees, pLabelCorrect: g.p_label_correct };
-    const chosen = alignedGold(g.chosen_tokens, seqs.chosen);
-    const rejected = alignedGold(g.rejected_tokens, seqs.rejected);
+    const chosen = alignedGold(g.chosen_tokens, seqs.chosen, text.chosen, c.tokenizer);
+    const rejected = alignedGold(g.rejected_tokens, seqs.rejected, text.rejected, c.tokenizer);
     if (chosen && rejected) example.goldTokens = { chosen, rejected };
   }
   return example;
@@ -279,7 +303,7 @@ export function demoExample(row: Record<string, unknown>, c: RowContext): DemoEx
   const text = demoText(row, c.data);
   const seq = encodeSeq(text.prompt, text.response, c.tokenizer, c.context, c.data.truncation, { file: c.file, line: c.line });
   if (seq === null) return null;
-  const goldTokens = alignedGold(text.goldTokens, seq);
+  const goldTokens = alignedGold(text.goldTokens, seq, text.response, c.tokenizer);
   return goldTokens ? { line: c.line, seq, goldTokens } : { line: c.line, seq };
 }
 

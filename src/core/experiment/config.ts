@@ -104,7 +104,7 @@ export interface ObjectiveConfig {
 
 /** Where the text comes from: a built-in task (generated from a seed) or JSONL files. */
 export interface DataConfig {
-  /** Built-in task name (`harmless`, `helpful`, `summary`), or null for files. */
+  /** Built-in task name (`harmless`, `helpful`, `summary`, `moby`), or null for files. */
   task: string | null;
   /** Options passed to the built-in task generator. */
   task_options: {

@@ -85,6 +85,7 @@ const DATA: KeyDocs<DataConfig> = {
       harmless: 'talk about a topic without banned words (in the spirit of Anthropic-Harmless, spec §7)',
       helpful: 'a positive or negative review without refusing, scored by AFINN-165 sentiment (in the spirit of Anthropic-Helpful)',
       summary: "name a story's keywords, scored by clipped unigram F1 like ROUGE-1 (in the spirit of OpenAI TL;DR)",
+      moby: 'real sentences from Moby-Dick for a hopeful or a grim line, scored per word by AFINN-165 valence (open vocabulary; use tokenizer gpt2)',
     },
   },
   task_options: {

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { RunConfig } from './config.js';
 import { isPairwise } from '../objectives/table.js';
+import { TASKS } from '../tasks/index.js';
 import type { Issue, Segment } from './locate.js';
 
 /** The sections of a run: what a variant merges into. */
@@ -71,7 +72,7 @@ function dataIssues({ data }: Sections): CellIssue[] {
   if (data.task !== null && data.train !== null) {
     out.push(error([['data', 'train'], ['data', 'task']], 'set either data.task (a built-in task) or data.train (a JSONL file), not both', 'key'));
   } else if (data.task === null && data.train === null) {
-    out.push(error([['data', 'task'], ['data', 'train'], ['data']], 'no training data: set data.task (harmless, helpful or summary) or data.train (a JSONL file)', 'key'));
+    out.push(error([['data', 'task'], ['data', 'train'], ['data']], `no training data: set data.task (${Object.keys(TASKS).join(', ')}) or data.train (a JSONL file)`, 'key'));
   }
   if (data.task !== null && data.eval !== null) {
     out.push(warning([['data', 'eval']], 'data.eval is ignored with a built-in task, which generates its own held-out set', 'key'));

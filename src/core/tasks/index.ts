@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { AvaError } from '../errors.js';
 import { harmless } from './harmless.js';
 import { helpful } from './helpful.js';
+import { moby } from './moby.js';
 import { makeRng, round6 } from './random.js';
 import { summary } from './summary.js';
 import { bestPossibleAccuracy, demoRows, goldAccuracy, preferenceRows, type DemoRow, type PrefRow, type TaskDefinition, type TaskOptions } from './task.js';
 
 export { bestPossibleAccuracy, type DemoRow, type PrefRow, type TaskDefinition, type TaskInstance, type TaskOptions } from './task.js';
 
-export const TASKS: Readonly<Record<string, TaskDefinition>> = { harmless, helpful, summary };
+export const TASKS: Readonly<Record<string, TaskDefinition>> = { harmless, helpful, summary, moby };
 
 export const TASK_FILES = { train: 'train.jsonl', eval: 'eval.jsonl', demos: 'demos.jsonl', info: 'task.json' } as const;
 
