@@ -11,12 +11,18 @@ import { evalCommand } from './commands/eval.js';
 import { rewardsCommand } from './commands/rewards.js';
 import { serveCommand } from './commands/serve.js';
 import { reportCommand } from './commands/report.js';
+import { submitCommand } from './commands/submit.js';
+import { cancelCommand, statusCommand } from './commands/status.js';
 import { AVA_LAB_VERSION } from '../core/train/environment.js';
 
 const USAGE = `ava-lab ${AVA_LAB_VERSION}: AVA reward models and baselines, from experiment YAML to run directories
 
 usage:
   ava-lab run <exp.ava.yaml> [--out DIR] [--runs-root DIR] [--resume GRID_DIR] [--only VARIANT] [--seed N] [--jobs N|auto] [--backend auto|tensorflow|wasm|cpu] [--json]
+  ava-lab submit <exp.ava.yaml> --slurm [--resume GRID_DIR] [--dry-run] [--partition P] [--account A] [--time T] [--mem M] [--gres G] [--cpus-per-task N] [--sbatch LINE] [--setup TEXT]
+                                       (one Slurm job array, one task per grid cell; options also under cluster: in the YAML)
+  ava-lab status <grid_dir> [--json]   (each cell: queued / running / finished / failed / cancelled, with Slurm's reason)
+  ava-lab cancel <grid_dir> [--only VARIANT] [--seed N]   (scancel the grid's Slurm tasks)
   ava-lab validate <exp.ava.yaml> [--json]
   ava-lab eval <run_dir> <data.jsonl> [--json]
   ava-lab report <grid_dir> [--baseline bt]   (mean ± std over seeds, paired comparison; writes report.md)
@@ -33,6 +39,12 @@ async function dispatch(command: string | undefined, argv: string[], rep: Report
   switch (command) {
     case 'run':
       return runCommand(argv, rep, signal);
+    case 'submit':
+      return submitCommand(argv, rep);
+    case 'status':
+      return statusCommand(argv, rep);
+    case 'cancel':
+      return cancelCommand(argv, rep);
     case 'validate':
       return validateCommand(argv, rep);
     case 'eval':
@@ -56,7 +68,7 @@ async function dispatch(command: string | undefined, argv: string[], rep: Report
       rep.print(USAGE);
       return command === undefined ? EXIT.usage : EXIT.ok;
     default:
-      throw new AvaError('usage', `unknown command '${command}' (commands: run, validate, eval, report, rewards, serve, data)`);
+      throw new AvaError('usage', `unknown command '${command}' (commands: run, submit, status, cancel, validate, eval, report, rewards, serve, data)`);
   }
 }
 

@@ -30,6 +30,20 @@ interface Cell {
   dir: string;
 }
 
+/** A new grid folder: its grid.json (every cell, in grid order) and a copy of the experiment file. */
+export function writeNewGrid(gridDir: string, experiment: string, expFile: string, runs: readonly RunConfig[], extra: Partial<GridManifest> = {}): GridManifest {
+  mkdirSync(gridDir, { recursive: true });
+  const manifest: GridManifest = { experiment, experiment_file: expFile, created: new Date().toISOString(), cells: runs.map((r) => ({ variant: r.variant, seed: r.seed, dir: cellDirName(r.variant, r.seed) })), ...extra };
+  writeJsonAtomic(join(gridDir, GRID_MANIFEST), manifest);
+  copyFileSync(expFile, join(gridDir, 'experiment.ava.yaml'));
+  return manifest;
+}
+
+/** The default grid folder of an experiment: `<runs root>/<name>/<timestamp>`. */
+export function newGridDir(expFile: string, name: string, values: { out?: string; 'runs-root'?: string }): string {
+  return resolve(values.out ?? join(values['runs-root'] ?? join(dirname(expFile), 'runs'), name, timestamp()));
+}
+
 function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
@@ -143,7 +157,7 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   if (backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new AvaError('usage', `--backend must be auto, tensorflow, wasm or cpu, got '${backend}'`);
 
   const exp = loaded.config;
-  const gridDir = resolve(values.resume ?? values.out ?? join(values['runs-root'] ?? join(dirname(expFile), 'runs'), exp.name, timestamp()));
+  const gridDir = values.resume ? resolve(values.resume) : newGridDir(expFile, exp.name, values);
   const resume = values.resume !== undefined;
   if (resume && !existsSync(join(gridDir, GRID_MANIFEST))) throw new AvaError('usage', `--resume ${gridDir}: no ${GRID_MANIFEST} there (not a grid directory of ava-lab run)`);
 
@@ -166,11 +180,7 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   if (cells.length === 0) throw new AvaError('usage', `no grid cell matches --only ${values.only?.join(',') ?? '*'} --seed ${values.seed?.join(',') ?? '*'}; variants: ${[...new Set(all.map((c) => c.run.variant || "''"))].join(', ')}`);
 
   mkdirSync(gridDir, { recursive: true });
-  if (!resume) {
-    const manifest: GridManifest = { experiment: exp.name, experiment_file: expFile, created: new Date().toISOString(), cells: all.map((c) => ({ variant: c.run.variant, seed: c.run.seed, dir: cellDirName(c.run.variant, c.run.seed) })) };
-    writeJsonAtomic(join(gridDir, GRID_MANIFEST), manifest);
-    copyFileSync(expFile, join(gridDir, 'experiment.ava.yaml'));
-  }
+  if (!resume) writeNewGrid(gridDir, exp.name, expFile, all.map((c) => c.run));
   rep.emit({ type: 'grid_start', experiment: exp.name, grid_dir: gridDir, cells: cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, run_dir: c.dir })) });
 
   const jobs = parseJobs(values.jobs, cells.length, backend ?? exp.engine.backend, Math.max(...cells.map((c) => c.run.train.workers)));

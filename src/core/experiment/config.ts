@@ -209,9 +209,51 @@ export interface RunConfig {
 /** A deep-partial override, as written under `ablations:`. */
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
+/**
+ * How `ava-lab submit` asks Slurm for each cell (one array task per cell): `#SBATCH` options,
+ * extra lines and a setup snippet. Not part of a run's config: it says where a cell runs,
+ * not what it computes. `ava-lab submit` flags override these keys.
+ */
+export interface ClusterConfig {
+  partition: string | null;
+  account: string | null;
+  qos: string | null;
+  /** Slurm time limit per cell (`2:00:00`, `1-00:00:00`, minutes). */
+  time: string | null;
+  /** Memory per cell (`8G`). */
+  mem: string | null;
+  cpus_per_task: number;
+  /** Generic resources per cell (`gpu:1`). */
+  gres: string | null;
+  /** At most this many cells at once (`--array=…%N`); 0: no limit. */
+  max_parallel: number;
+  /** Extra `#SBATCH` lines, written as given (`--constraint=a100`). */
+  sbatch: string[];
+  /** Shell lines each task runs before ava-lab (modules, a venv, `LD_LIBRARY_PATH`). */
+  setup: string;
+  /** How a node starts ava-lab (`npx ava-lab`); null: this node binary and this CLI, by absolute path. */
+  command: string | null;
+}
+
+export const DEFAULT_CLUSTER: ClusterConfig = {
+  partition: null,
+  account: null,
+  qos: null,
+  time: null,
+  mem: null,
+  cpus_per_task: 1,
+  gres: null,
+  max_parallel: 0,
+  sbatch: [],
+  setup: '',
+  command: null,
+};
+
 /** The experiment file: a base config plus a grid of ablations × seeds. */
 export interface ExperimentConfig extends Omit<RunConfig, 'variant' | 'seed'> {
   seeds: number[];
+  /** Where `ava-lab submit` runs the grid's cells (Slurm). */
+  cluster: ClusterConfig;
   /** Named variants; each overrides keys of the base. Empty ⇒ one variant named ''. */
   ablations: Record<string, DeepPartial<Omit<RunConfig, 'name' | 'variant' | 'seed'>>>;
 }
@@ -311,6 +353,7 @@ export const DEFAULTS: Omit<ExperimentConfig, 'name'> = {
   recipe: 'paper',
   seeds: [0],
   ablations: {},
+  cluster: DEFAULT_CLUSTER,
   engine: DEFAULT_ENGINE,
   data: DEFAULT_DATA,
   tokenizer: DEFAULT_TOKENIZER,

@@ -13,7 +13,7 @@
  * the recipes set differently also names its `paper` value (the spec's default).
  */
 import { DEFAULT_RECIPE, DEFAULTS, recipeDefaults } from './config.js';
-import { RECIPE_DOC, SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './schemaDocs.js';
+import { CLUSTER_DOC, RECIPE_DOC, SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './schemaDocs.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -65,6 +65,7 @@ function markdownFor(doc: AnyLeaf | AnyNested, defaultValue: unknown, isLeaf: bo
 
 function jsonType(defaultValue: unknown, doc: AnyLeaf): string | string[] {
   if (defaultValue === null) return ['string', 'null'];
+  if (Array.isArray(defaultValue)) return 'array';
   if (typeof defaultValue === 'number') return doc.integer ? 'integer' : 'number';
   return typeof defaultValue;
 }
@@ -73,6 +74,7 @@ const BOUNDS = ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum', 'm
 
 function leafSchema(doc: AnyLeaf, defaultValue: unknown, withDefault: boolean, byRecipe: RecipeValues = null): JsonSchema {
   const s: JsonSchema = { type: jsonType(defaultValue, doc) };
+  if (Array.isArray(defaultValue)) s.items = { type: 'string', minLength: 1 };
   if (doc.options) {
     const values: unknown[] = Object.keys(doc.options);
     const descriptions = Object.values(doc.options);
@@ -178,6 +180,7 @@ export function experimentSchema(): JsonSchema {
           'The grid runs every variant (in file order) with every seed. No ablations: one run per seed of the base config.\n\n' +
           '*Spec §2.4 (ablation switches, Table 1 rows).*',
       },
+      cluster: objectSchema(CLUSTER_DOC as unknown as AnyNested, DEFAULTS.cluster as unknown as Record<string, unknown>, DEFAULTS.cluster as unknown as Record<string, unknown>, true),
       ...sectionRefs(''),
     },
     definitions: definitions(),

@@ -8,7 +8,7 @@
  * `cite` names where a key comes from: a spec section (`§2.2`), a spec §8 row (`§8 #12`), or
  * `lab` for a setting of AVA Lab itself (data, training loop, engine).
  */
-import type { DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
+import type { ClusterConfig, DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
 
 /** Enum keys must describe every value (a Record over the union); free strings may not. */
 type OptionsOf<V> =
@@ -474,4 +474,41 @@ export const SECTION_DOCS: { [S in SectionName]: NestedDoc<RunConfig[S]> } = {
   objective: { description: 'Training objective and its coefficients.', cite: '§2', keys: OBJECTIVE },
   train: { description: 'Optimiser and training loop.', cite: '§9', keys: TRAIN },
   eval: { description: 'Evaluation.', cite: '§7', keys: EVAL },
+};
+
+/** The top-level `cluster` section: how `ava-lab submit --slurm` asks for each cell. */
+export const CLUSTER_DOC: NestedDoc<ClusterConfig> = {
+  description: 'Slurm options of `ava-lab submit`: one job array, one array task per grid cell. Flags of `ava-lab submit` override them.',
+  cite: 'lab',
+  keys: {
+    partition: { description: 'Slurm partition (`--partition`); null: the cluster default.', cite: 'lab', minLength: 1 },
+    account: { description: 'Slurm account charged (`--account`); null: your default account.', cite: 'lab', minLength: 1 },
+    qos: { description: 'Quality of service (`--qos`); null: the default.', cite: 'lab', minLength: 1 },
+    time: {
+      description: 'Time limit per cell (`--time`: minutes, `HH:MM:SS`, `D-HH:MM:SS`); null: the partition default.',
+      cite: 'lab',
+      minLength: 1,
+      details: 'At the limit Slurm sends SIGTERM: the cell writes a checkpoint, is marked failed (TIMEOUT) and `ava-lab submit --resume` continues it.',
+    },
+    mem: { description: 'Memory per cell (`--mem`, e.g. `8G`); null: the partition default.', cite: 'lab', minLength: 1 },
+    cpus_per_task: {
+      description: 'CPU cores per cell (`--cpus-per-task`).',
+      cite: 'lab',
+      integer: true,
+      minimum: 1,
+      details: 'The wasm backend uses one core; raise it with `train.workers` or the native TensorFlow backend.',
+    },
+    gres: { description: 'Generic resources per cell (`--gres`, e.g. `gpu:1`); null: none.', cite: 'lab', minLength: 1 },
+    max_parallel: { description: 'At most this many cells at once (`--array=…%N`); 0: as many as Slurm allows.', cite: 'lab', integer: true, minimum: 0 },
+    sbatch: { description: 'Extra `#SBATCH` options, one per item, written as given (e.g. `--constraint=a100`).', cite: 'lab' },
+    setup: {
+      description: 'Shell lines each array task runs before ava-lab: `module load`, a venv, `LD_LIBRARY_PATH` for the GPU runtime.',
+      cite: 'lab',
+    },
+    command: {
+      description: 'How a compute node starts ava-lab (e.g. `npx ava-lab`); null: the node binary and ava-lab CLI that submitted, by absolute path.',
+      cite: 'lab',
+      minLength: 1,
+    },
+  },
 };

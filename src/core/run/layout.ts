@@ -3,7 +3,8 @@
  * any script read runs through these names only.
  *
  *   <grid_dir>/                      one `ava-lab run` of an experiment file
- *     grid.json                      GridManifest: experiment path, cells, created
+ *     grid.json                      GridManifest: experiment path, cells, created; Slurm jobs when submitted
+ *     slurm/                         `ava-lab submit`: the sbatch scripts and one log per array task
  *     <variant>/seed-<n>/            one run (a grid cell); variant `base` when there are no ablations
  *       config.yaml                  the fully resolved RunConfig
  *       env.json                     backend, device, versions, seed, git commit, host
@@ -17,6 +18,7 @@
  *       checkpoints/latest.json      { step, path } of the newest complete checkpoint
  */
 import type { RunAlarm, RunStatus } from '../../protocol/events.js';
+import type { SlurmManifest } from '../cluster/slurm.js';
 
 export const GRID_MANIFEST = 'grid.json';
 export const RUN_CONFIG = 'config.yaml';
@@ -37,6 +39,8 @@ export interface RunStatusFile {
   status: RunStatus;
   /** Process that owns the run while it is `running`; a dead pid means the run was killed. */
   pid: number;
+  /** Machine of that process (a cluster node for a submitted cell): its pid means nothing elsewhere. */
+  host?: string;
   started: string;
   updated: string;
   step: number;
@@ -51,6 +55,8 @@ export interface GridManifest {
   experiment_file: string;
   created: string;
   cells: { variant: string; seed: number; dir: string }[];
+  /** Present when the grid was submitted to Slurm (`ava-lab submit`): its jobs and their last states. */
+  slurm?: SlurmManifest;
 }
 
 export function variantDirName(variant: string): string {

@@ -2,6 +2,7 @@
  * A run's status file and how a reader interprets it: a run marked `running` whose owner
  * process is gone was killed, and is reported as failed (interrupted) rather than running.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RunStatus } from '../../protocol/events.js';
 import { RUN_STATUS, type RunStatusFile } from './layout.js';
@@ -25,9 +26,14 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** The status a reader should show: `running` with a dead owner becomes `failed` (interrupted). */
+/**
+ * The status a reader should show: `running` with a dead owner becomes `failed` (interrupted).
+ * An owner on another machine (a cluster node) cannot be checked from here: the cluster's own
+ * state says whether it lives (core/cluster/slurm.ts).
+ */
 export function effectiveStatus(s: RunStatusFile | null): { status: RunStatus | 'missing'; interrupted: boolean } {
   if (!s) return { status: 'missing', interrupted: false };
-  if (s.status === 'running' && !isProcessAlive(s.pid)) return { status: 'failed', interrupted: true };
+  const here = s.host === undefined || s.host === hostname();
+  if (s.status === 'running' && here && !isProcessAlive(s.pid)) return { status: 'failed', interrupted: true };
   return { status: s.status, interrupted: false };
 }

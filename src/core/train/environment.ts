@@ -25,6 +25,24 @@ export function gitCommit(dir: string): string | null {
   }
 }
 
+/**
+ * The Slurm job a run was trained in (from the variables Slurm sets in every job), or null
+ * outside Slurm. `gpus` lists what the job was given (`SLURM_JOB_GPUS`, else `CUDA_VISIBLE_DEVICES`).
+ */
+export function slurmJobInfo(env: NodeJS.ProcessEnv = process.env) {
+  if (!env.SLURM_JOB_ID) return null;
+  return {
+    job_id: env.SLURM_JOB_ID,
+    array_job_id: env.SLURM_ARRAY_JOB_ID ?? null,
+    array_task_id: env.SLURM_ARRAY_TASK_ID ?? null,
+    node: env.SLURMD_NODENAME ?? hostname(),
+    partition: env.SLURM_JOB_PARTITION ?? null,
+    cluster: env.SLURM_CLUSTER_NAME ?? null,
+    cpus: env.SLURM_CPUS_PER_TASK ? Number(env.SLURM_CPUS_PER_TASK) : null,
+    gpus: env.SLURM_JOB_GPUS ?? env.CUDA_VISIBLE_DEVICES ?? null,
+  };
+}
+
 export function environmentInfo(engine: EngineInfo, run: RunConfig, files: DataFiles) {
   return {
     ava_lab: AVA_LAB_VERSION,
@@ -38,6 +56,7 @@ export function environmentInfo(engine: EngineInfo, run: RunConfig, files: DataF
     git_commit: gitCommit(dirname(files.train)),
     data: files,
     argv: process.argv.slice(2),
+    slurm: slurmJobInfo(),
     started: new Date().toISOString(),
   };
 }

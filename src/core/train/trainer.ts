@@ -4,6 +4,7 @@
  * periodic evaluation and checkpoints, a clean stop on cancellation (checkpoint + `stopped`),
  * exact resume from the latest checkpoint, and a diagnosis instead of a NaN.
  */
+import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
@@ -146,6 +147,7 @@ export class Trainer {
     this.status = {
       status: 'running',
       pid: process.pid,
+      host: hostname(),
       started: new Date().toISOString(),
       updated: new Date().toISOString(),
       step: 0,

@@ -1,0 +1,162 @@
+/**
+ * `ava-lab submit <exp.ava.yaml> --slurm`: the grid as one Slurm job array, one array task per
+ * cell, each an ordinary `ava-lab run --resume <grid> --only <variant> --seed <n>` writing an
+ * ordinary run directory. The script is written into the grid folder (`slurm/`) before it is
+ * submitted, and `--dry-run` prints it without submitting; grid.json records every job.
+ * `--resume <grid>` submits again only the cells that did not finish and are not queued or
+ * running, each continuing from its last checkpoint.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AvaError, EXIT } from '../../core/errors.js';
+import type { ClusterConfig } from '../../core/experiment/config.js';
+import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
+import { expandGrid } from '../../core/experiment/grid.js';
+import { SLURM_DIR, sbatchScript, shellQuote, type SlurmSubmission } from '../../core/cluster/slurm.js';
+import { sbatch } from '../../core/cluster/slurmTools.js';
+import { gridState, readManifest } from '../../core/cluster/gridState.js';
+import { readJsonFile, writeJsonAtomic, writeTextAtomic } from '../../core/run/files.js';
+import { GRID_MANIFEST, type GridManifest } from '../../core/run/layout.js';
+import { AVA_LAB_VERSION } from '../../core/train/environment.js';
+import type { Reporter } from '../reporter.js';
+import { newGridDir, writeNewGrid } from './run.js';
+
+const USAGE =
+  'usage: ava-lab submit <exp.ava.yaml> --slurm [--out DIR | --runs-root DIR | --resume GRID_DIR] [--only VARIANT] [--seed N] [--dry-run]\n' +
+  '         [--partition P] [--account A] [--qos Q] [--time T] [--mem M] [--cpus-per-task N] [--gres G] [--max-parallel N]\n' +
+  "         [--sbatch '--constraint=a100' ...] [--setup 'module load cuda'] [--command 'npx ava-lab'] [--backend auto|tensorflow|wasm|cpu] [--json]";
+
+/** The flags that override the `cluster:` section, by key. */
+const OPTION_FLAGS = {
+  partition: 'partition',
+  account: 'account',
+  qos: 'qos',
+  time: 'time',
+  mem: 'mem',
+  gres: 'gres',
+  setup: 'setup',
+  command: 'command',
+} as const satisfies Record<string, keyof ClusterConfig>;
+
+function positiveInt(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new AvaError('usage', `--${flag} must be an integer ≥ ${min}, got '${value}'`);
+  return n;
+}
+
+/** How the nodes start ava-lab: `cluster.command`, else this very node binary and CLI script. */
+export function nodeCommand(options: ClusterConfig): string {
+  if (options.command) return options.command;
+  return [process.execPath, ...process.execArgv, resolve(process.argv[1])].map(shellQuote).join(' ');
+}
+
+export async function submitCommand(argv: string[], rep: Reporter): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      slurm: { type: 'boolean' },
+      out: { type: 'string' },
+      'runs-root': { type: 'string' },
+      resume: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      seed: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      partition: { type: 'string' },
+      account: { type: 'string' },
+      qos: { type: 'string' },
+      time: { type: 'string' },
+      mem: { type: 'string' },
+      'cpus-per-task': { type: 'string' },
+      gres: { type: 'string' },
+      'max-parallel': { type: 'string' },
+      sbatch: { type: 'string', multiple: true },
+      setup: { type: 'string' },
+      command: { type: 'string' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new AvaError('usage', USAGE);
+  const backend = values.backend;
+  if (backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new AvaError('usage', `--backend must be auto, tensorflow, wasm or cpu, got '${backend}'`);
+  const expFile = resolve(positionals[0]);
+  const loaded = await loadExperiment(expFile);
+  throwIfErrors(loaded);
+  for (const d of loaded.diagnostics) rep.log('warn', `${d.file}:${d.line}:${d.column}: ${d.key}: ${d.message}`);
+  const exp = loaded.config;
+
+  const options: ClusterConfig = structuredClone(exp.cluster);
+  for (const [flag, key] of Object.entries(OPTION_FLAGS)) {
+    const v = values[flag as keyof typeof OPTION_FLAGS];
+    if (v !== undefined) (options[key] as string | null) = v;
+  }
+  if (values['cpus-per-task'] !== undefined) options.cpus_per_task = positiveInt('cpus-per-task', values['cpus-per-task'], 1);
+  if (values['max-parallel'] !== undefined) options.max_parallel = positiveInt('max-parallel', values['max-parallel'], 0);
+  if (values.sbatch) options.sbatch = [...options.sbatch, ...values.sbatch];
+
+  const runs = expandGrid(exp);
+  const resume = values.resume !== undefined;
+  const gridDir = resume ? resolve(values.resume!) : newGridDir(expFile, exp.name, values);
+  if (resume && !existsSync(join(gridDir, GRID_MANIFEST))) throw new AvaError('usage', `--resume ${gridDir}: no ${GRID_MANIFEST} there (not a grid folder of ava-lab run or submit)`);
+
+  // Which cells: every cell of a new grid; on --resume, those that neither finished nor wait or run in Slurm.
+  const seeds = values.seed?.map(Number);
+  const wanted = (variant: string, seed: number) => (!values.only || values.only.includes(variant)) && (!seeds || seeds.includes(seed));
+  let indexes = runs.map((_, i) => i).filter((i) => wanted(runs[i].variant, runs[i].seed));
+  if (resume) {
+    const manifest = readManifest(gridDir);
+    if (manifest.cells.length !== runs.length || manifest.cells.some((c, i) => c.variant !== runs[i].variant || c.seed !== runs[i].seed)) {
+      throw new AvaError('config', `${expFile} no longer makes the grid of ${gridDir} (its variants or seeds changed); submit it as a new grid`, { file: expFile });
+    }
+    const state = await gridState(gridDir);
+    if (state.warning) throw new AvaError('usage', `cannot tell which cells still run: ${state.warning}`);
+    const busy = state.cells.filter((c) => c.state === 'queued' || c.state === 'running').map((c) => c.index);
+    const done = state.cells.filter((c) => c.state === 'finished').map((c) => c.index);
+    if (busy.length) rep.log('info', `${busy.length} cell(s) still queued or running in Slurm: not submitted again`);
+    indexes = indexes.filter((i) => !busy.includes(i) && !done.includes(i));
+  }
+  if (indexes.length === 0) {
+    rep.print(resume ? `Nothing to submit: every selected cell of ${gridDir} finished or is still in Slurm.` : `No grid cell matches --only ${values.only?.join(',') ?? '*'} --seed ${values.seed?.join(',') ?? '*'}.`);
+    return resume ? EXIT.ok : EXIT.usage;
+  }
+
+  const script = sbatchScript({
+    experimentName: exp.name,
+    experimentFile: expFile,
+    gridDir,
+    workdir: process.cwd(),
+    cells: runs.map((r) => ({ variant: r.variant, seed: r.seed })),
+    submit: indexes,
+    options,
+    command: nodeCommand(options),
+    ...(backend ? { backend } : {}),
+    version: AVA_LAB_VERSION,
+  });
+  if (values['dry-run']) {
+    rep.print(script);
+    rep.print(`# dry run: nothing written or submitted (${indexes.length} cells would go to ${gridDir})`);
+    rep.emit({ type: 'submitted', grid_dir: gridDir, job_id: null, cells: indexes.length, script: '' });
+    return EXIT.ok;
+  }
+
+  if (!resume) writeNewGrid(gridDir, exp.name, expFile, runs, { slurm: { submissions: [] } });
+  const slurmDir = join(gridDir, SLURM_DIR);
+  mkdirSync(slurmDir, { recursive: true });
+  const n = readdirSync(slurmDir).filter((f) => f.endsWith('.sbatch')).length + 1;
+  const scriptName = `${SLURM_DIR}/submit-${n}.sbatch`;
+  writeTextAtomic(join(gridDir, scriptName), script);
+  const jobId = await sbatch(join(gridDir, scriptName));
+
+  const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST))!;
+  const submission: SlurmSubmission = { job_id: jobId, cells: indexes, script: scriptName, submitted: new Date().toISOString(), options };
+  manifest.slurm = { submissions: [...(manifest.slurm?.submissions ?? []), submission], tasks: manifest.slurm?.tasks ?? {} };
+  writeJsonAtomic(join(gridDir, GRID_MANIFEST), manifest);
+
+  rep.print(`Submitted Slurm job ${jobId}: ${indexes.length} cell${indexes.length === 1 ? '' : 's'} (array ${jobId}_[${submission.cells.join(',')}]), script ${join(gridDir, scriptName)}`);
+  rep.print(`Runs: ${gridDir}`);
+  rep.print(`Follow: ava-lab status ${gridDir}    Stop: ava-lab cancel ${gridDir}    Continue unfinished cells: ava-lab submit ${positionals[0]} --resume ${gridDir}`);
+  rep.emit({ type: 'submitted', grid_dir: gridDir, job_id: jobId, cells: indexes.length, script: join(gridDir, scriptName) });
+  return EXIT.ok;
+}
