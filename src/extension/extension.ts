@@ -25,6 +25,7 @@ import { JSONL_SELECTOR, RewardHoverProvider } from './rewards/rewardHover.js';
 import { RewardService } from './rewards/rewardService.js';
 import { RunCommands } from './runs/runCommands.js';
 import { RunsTreeProvider, type RunsNode } from './runs/runsTree.js';
+import { SlurmCommands } from './runs/slurmCommands.js';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('AVA Lab', { log: true });
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const highlighter = new TokenHighlighter(rewards, context.workspaceState, log);
   const validator = new ExperimentValidator(backend, log);
   const runCommands = new RunCommands(supervisor, runs, () => tree.refresh());
+  const slurm = new SlurmCommands(backend, log, () => tree.refresh());
   const examplesDir = vscode.Uri.joinPath(context.extensionUri, 'examples').fsPath;
 
   context.subscriptions.push(
@@ -73,6 +75,9 @@ export function activate(context: vscode.ExtensionContext): void {
     'avaLab.revealRun': (target?: RunsNode | string) => runCommands.reveal(target),
     'avaLab.deleteRun': (target?: RunsNode) => runCommands.delete(target),
     'avaLab.refreshRuns': () => tree.refresh(),
+    'avaLab.submitSlurm': (uri?: vscode.Uri) => slurm.submit(uri),
+    'avaLab.cancelSlurm': (target?: RunsNode) => slurm.cancel(target),
+    'avaLab.resubmitSlurm': (target?: RunsNode) => slurm.resubmit(target),
     'avaLab.showTokenRewards': (target?: TokenRewardsTarget) => showTokenRewards(rewards, runs, target),
     'avaLab.chooseHoverModel': () => chooseHoverModel(rewards, runs),
     'avaLab.toggleTokenHighlights': () => toggleHighlights(highlighter),

@@ -42,6 +42,29 @@ function localView(status: RunStatusFile | null): ClusterCellView {
   return { state: shown, reason: interrupted ? 'the backend process is gone (killed or the machine restarted)' : (status?.error ?? ''), job: null, node: status?.host ?? '' };
 }
 
+/** Every cell from its status.json and the Slurm states grid.json holds (no Slurm call). */
+export function cellStates(gridDir: string, manifest: GridManifest): CellState[] {
+  return manifest.cells.map((c, index): CellState => {
+    const dir = join(gridDir, c.dir);
+    const status = readStatus(dir);
+    const job = manifest.slurm ? currentJobOf(manifest.slurm, index) : null;
+    const task: SlurmTaskState | undefined = job ? manifest.slurm?.tasks?.[String(index)] : undefined;
+    const view = job ? clusterCellView(status, job, task?.job === job ? task : undefined) : localView(status);
+    return { ...view, index, variant: c.variant, seed: c.seed, dir, step: status?.step ?? 0, totalSteps: status?.total_steps ?? 0 };
+  });
+}
+
+/** The grid has a Slurm cell that is not known to have ended (worth asking Slurm about). */
+export function hasOpenSlurmCells(manifest: GridManifest): boolean {
+  const slurm = manifest.slurm;
+  if (!slurm) return false;
+  return manifest.cells.some((_, i) => {
+    const job = currentJobOf(slurm, i);
+    const last = slurm.tasks?.[String(i)];
+    return job !== null && !(last?.job === job && isTerminalSlurmState(last.state));
+  });
+}
+
 /**
  * Reads the grid; with `query`, asks Slurm about its jobs first and records the answers in
  * grid.json. Jobs whose every cell already ended are not asked about again.
@@ -77,13 +100,6 @@ export async function gridState(gridDir: string, opts: { query?: boolean } = {})
       }
     }
   }
-  const cells = manifest.cells.map((c, index): CellState => {
-    const dir = join(gridDir, c.dir);
-    const status = readStatus(dir);
-    const job = manifest.slurm ? currentJobOf(manifest.slurm, index) : null;
-    const task: SlurmTaskState | undefined = job ? manifest.slurm?.tasks?.[String(index)] : undefined;
-    const view = job ? clusterCellView(status, job, task?.job === job ? task : undefined) : localView(status);
-    return { ...view, index, variant: c.variant, seed: c.seed, dir, step: status?.step ?? 0, totalSteps: status?.total_steps ?? 0 };
-  });
+  const cells = cellStates(gridDir, manifest);
   return { dir: gridDir, manifest, cells, ...(warning ? { warning } : {}) };
 }

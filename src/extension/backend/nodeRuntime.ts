@@ -32,9 +32,9 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-/** The first `node` (or `node.exe`) on a PATH string, or null. */
-export function findOnPath(pathVariable: string | undefined, platform: NodeJS.Platform = process.platform): string | null {
-  const names = platform === 'win32' ? ['node.exe', 'node.cmd'] : ['node'];
+/** The first `node` (or `node.exe`, or another program) on a PATH string, or null. */
+export function findOnPath(pathVariable: string | undefined, platform: NodeJS.Platform = process.platform, program = 'node'): string | null {
+  const names = platform === 'win32' ? [`${program}.exe`, `${program}.cmd`] : [program];
   for (const dir of (pathVariable ?? '').split(delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
     for (const name of names) {

@@ -1,10 +1,19 @@
 /**
  * CodeLenses on experiment files: "Run" (one run; a pick when the grid has several cells),
- * "Run grid" (every cell) and "Validate" above the first line, and "Run variant" above each
+ * "Run grid" (every cell), "Submit to Slurm" (where `sbatch` is on PATH or the file has a
+ * `cluster:` section) and "Validate" above the first line, and "Run variant" above each
  * ablation, so a single variant's seeds can be trained from where it is written.
  */
 import * as vscode from 'vscode';
+import { findOnPath } from '../backend/nodeRuntime.js';
 import { experimentOutline, gridCells } from './experimentOutline.js';
+
+let sbatchFound: boolean | undefined;
+/** Slurm's client is installed here (asked once per window). */
+function hasSbatch(): boolean {
+  sbatchFound ??= findOnPath(process.env.PATH, process.platform, 'sbatch') !== null;
+  return sbatchFound;
+}
 
 export const EXPERIMENT_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', pattern: '**/*.ava.yaml' },
@@ -33,6 +42,9 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider {
           arguments: [doc.uri, { scope: 'grid' }],
         }),
       );
+    }
+    if (hasSbatch() || /^cluster:/m.test(doc.getText())) {
+      lenses.push(new vscode.CodeLens(top, { title: '$(cloud-upload) Submit to Slurm', tooltip: `One Slurm job array: ${cells.length} array task(s), one per grid cell`, command: 'avaLab.submitSlurm', arguments: [doc.uri] }));
     }
     lenses.push(new vscode.CodeLens(top, { title: '$(check) Validate', command: 'avaLab.validateExperiment', arguments: [doc.uri] }));
     if (outline.variants.length > 1) {

@@ -10,8 +10,11 @@ import type { EvalSummary, RunAlarm, RunStatus } from '../../protocol/events.js'
 import { readJsonFile } from '../../core/run/files.js';
 import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, type GridManifest } from '../../core/run/layout.js';
 import { effectiveStatus, readStatus } from '../../core/run/status.js';
+import { cellStates, hasOpenSlurmCells } from '../../core/cluster/gridState.js';
+import type { ClusterCellView } from '../../core/cluster/slurm.js';
 
-export type ShownStatus = RunStatus | 'missing';
+/** `queued` and `cancelled` come from Slurm (a submitted grid's cells). */
+export type ShownStatus = RunStatus | 'missing' | 'queued' | 'cancelled';
 
 export interface RunEntry {
   dir: string;
@@ -30,6 +33,8 @@ export interface RunEntry {
   hasCheckpoint: boolean;
   /** Collapse alarms raised while training (status.json). */
   alarms: RunAlarm[];
+  /** The cell's Slurm array task and state, when the grid was submitted (`ava-lab submit`). */
+  slurm?: ClusterCellView;
 }
 
 export interface GridEntry {
@@ -39,6 +44,10 @@ export interface GridEntry {
   experimentFile: string;
   created: string;
   runs: RunEntry[];
+  /** Submitted to Slurm: its array job ids, oldest first. */
+  slurmJobs?: string[];
+  /** A Slurm cell of the grid may still be queued or running (the Runs view keeps asking Slurm). */
+  slurmOpen?: boolean;
 }
 
 export interface ExperimentEntry {
@@ -84,8 +93,29 @@ export function readGrid(dir: string): GridEntry | null {
     experiment: manifest.experiment,
     experimentFile: manifest.experiment_file,
     created: manifest.created,
-    runs: manifest.cells.map((c) => readRun(join(dir, c.dir), c.variant, c.seed)),
+    runs: manifest.slurm ? slurmRuns(dir, manifest) : manifest.cells.map((c) => readRun(join(dir, c.dir), c.variant, c.seed)),
+    ...(manifest.slurm ? { slurmJobs: manifest.slurm.submissions.map((s) => s.job_id), slurmOpen: hasOpenSlurmCells(manifest) } : {}),
   };
+}
+
+/** Slurm's word (kept in grid.json) over what each cell's status.json says. */
+const SLURM_SHOWN: Record<ClusterCellView['state'], ShownStatus> = {
+  unsubmitted: 'pending',
+  queued: 'queued',
+  running: 'running',
+  finished: 'finished',
+  stopped: 'stopped',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  lost: 'failed',
+};
+
+function slurmRuns(dir: string, manifest: GridManifest): RunEntry[] {
+  return cellStates(dir, manifest).map((cell) => {
+    const run = readRun(cell.dir, cell.variant, cell.seed);
+    const { index: _i, variant: _v, seed: _s, dir: _d, step: _st, totalSteps: _t, ...view } = cell;
+    return { ...run, status: SLURM_SHOWN[cell.state], interrupted: false, error: cell.state === 'failed' || cell.state === 'cancelled' || cell.state === 'lost' ? cell.reason || run.error : run.error, slurm: view };
+  });
 }
 
 /** Every grid under `root`, grouped by experiment name (sorted), newest grid first. */
@@ -117,7 +147,7 @@ function gridTime(g: GridEntry): number {
 /** A grid's status: running if any run is, else failed > stopped > pending > finished. */
 export function gridStatus(grid: GridEntry): ShownStatus {
   const statuses = new Set(grid.runs.map((r) => r.status));
-  for (const s of ['running', 'failed', 'stopped', 'pending', 'missing'] as const) if (statuses.has(s)) return s;
+  for (const s of ['running', 'queued', 'failed', 'cancelled', 'stopped', 'pending', 'missing'] as const) if (statuses.has(s)) return s;
   return 'finished';
 }
 

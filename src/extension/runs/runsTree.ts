@@ -14,6 +14,7 @@ import type { RunSupervisor } from '../backend/supervisor.js';
 import { allRunsRoots } from '../settings.js';
 import { formatAccuracy, gridStatus, scanRuns, type ExperimentEntry, type GridEntry, type RunEntry, type ShownStatus } from './runIndex.js';
 import { StableTree } from './stableTree.js';
+import { gridState } from '../../core/cluster/gridState.js';
 
 export type RunsNode =
   | { kind: 'experiment'; experiment: ExperimentEntry }
@@ -27,7 +28,12 @@ const STATUS_ICONS: Record<ShownStatus, [string, string | undefined]> = {
   stopped: ['debug-stop', 'charts.yellow'],
   pending: ['circle-large-outline', undefined],
   missing: ['question', undefined],
+  queued: ['clock', 'charts.purple'],
+  cancelled: ['circle-slash', 'charts.yellow'],
 };
+
+/** How often the view asks Slurm about a submitted grid while some cell is queued or running. */
+const SLURM_POLL_MS = 5000;
 
 function statusIcon(status: ShownStatus): vscode.ThemeIcon {
   const [id, color] = STATUS_ICONS[status];
@@ -51,6 +57,13 @@ function runDescription(run: RunEntry): string {
 const ALARM_LABEL: Record<RunAlarm['kind'], string> = { reward_flat: 'reward flat', weights_off_response: 'weights off response' };
 
 function runStatusText(run: RunEntry): string {
+  const text = localStatusText(run);
+  if (!run.slurm?.job) return text;
+  const where = run.slurm.node && run.status === 'running' ? ` on ${run.slurm.node}` : '';
+  return `${text} · Slurm ${run.slurm.job}${where}`;
+}
+
+function localStatusText(run: RunEntry): string {
   const percent = run.totalSteps > 0 ? ` (${Math.round((100 * run.step) / run.totalSteps)}%)` : '';
   switch (run.status) {
     case 'running':
@@ -59,6 +72,10 @@ function runStatusText(run: RunEntry): string {
       return formatAccuracy(run.summary) ?? 'finished';
     case 'stopped':
       return `stopped at ${run.step}/${run.totalSteps}`;
+    case 'queued':
+      return `queued${run.slurm?.reason ? ` (${run.slurm.reason})` : ''}`;
+    case 'cancelled':
+      return `cancelled at ${run.step}/${run.totalSteps}`;
     case 'failed':
       return run.interrupted ? 'interrupted' : `failed: ${(run.error ?? '').split('\n')[0]}`;
     default:
@@ -70,6 +87,7 @@ function runTooltip(run: RunEntry): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.variant || 'base'} · seed ${run.seed}** — ${run.status}\n\n`);
   md.appendMarkdown(`step ${run.step} / ${run.totalSteps}\n\n`);
+  if (run.slurm?.job) md.appendMarkdown(`Slurm task \`${run.slurm.job}\`${run.slurm.node ? ` on \`${run.slurm.node}\`` : ''}${run.slurm.reason ? `: ${run.slurm.reason}` : ''}\n\n`);
   const acc = formatAccuracy(run.summary);
   if (acc) md.appendMarkdown(`reward accuracy: ${acc.replace(/^acc /, '')} (n = ${run.summary?.reward_acc?.n})\n\n`);
   for (const a of run.alarms) md.appendMarkdown(`$(warning) **${a.title}** (step ${a.step}). ${a.diagnosis}. Try: ${a.remedy}.\n\n`);
@@ -96,6 +114,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private watchers: vscode.FileSystemWatcher[] = [];
+  private slurmTimer: ReturnType<typeof setTimeout> | undefined;
+  private slurmPolling = false;
 
   constructor(private readonly supervisor: RunSupervisor) {
     this.disposables.push(
@@ -122,6 +142,32 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const change = this.tree.update(this.experiments.map((experiment) => ({ kind: 'experiment', experiment })));
     if (change.all) this.changeEmitter.fire(undefined);
     else if (change.nodes.length) this.changeEmitter.fire(change.nodes);
+    this.pollSlurmSoon();
+  }
+
+  /**
+   * While a submitted grid has cells Slurm may still be running, asks Slurm every few seconds;
+   * the answers land in grid.json, whose change rescans the view.
+   */
+  private pollSlurmSoon(): void {
+    const open = this.experiments.flatMap((e) => e.grids).filter((g) => g.slurmOpen);
+    if (!open.length || this.slurmTimer || this.slurmPolling) return;
+    this.slurmTimer = setTimeout(() => {
+      this.slurmTimer = undefined;
+      this.slurmPolling = true;
+      void Promise.all(open.map((g) => gridState(g.dir).then((s) => s.warning && this.slurmWarning(s.warning), (e: unknown) => this.slurmWarning(String(e)))))
+        .finally(() => {
+          this.slurmPolling = false;
+          this.refresh();
+        });
+    }, SLURM_POLL_MS);
+  }
+
+  private lastSlurmWarning = '';
+  private slurmWarning(message: string): void {
+    if (message === this.lastSlurmWarning) return;
+    this.lastSlurmWarning = message;
+    void vscode.window.showWarningMessage(`AVA Lab: cannot ask Slurm about submitted runs: ${message}. The Runs view shows the last states seen.`);
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
@@ -146,8 +192,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       item.resourceUri = vscode.Uri.file(grid.dir);
       item.iconPath = statusIcon(gridStatus(grid));
       item.description = gridDescription(grid);
-      item.tooltip = `${grid.dir}\n${grid.experimentFile}`;
-      item.contextValue = `avaLab.grid.${gridStatus(grid)}`;
+      item.tooltip = `${grid.dir}\n${grid.experimentFile}${grid.slurmJobs ? `\nSlurm job${grid.slurmJobs.length > 1 ? 's' : ''} ${grid.slurmJobs.join(', ')}` : ''}`;
+      item.contextValue = `avaLab.grid.${gridStatus(grid)}${grid.slurmJobs ? '.slurm' : ''}`;
       return item;
     }
     const run = node.run;
@@ -157,13 +203,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.iconPath = run.alarms.length && run.status !== 'failed' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : statusIcon(run.status);
     item.description = runDescription(run);
     item.tooltip = runTooltip(run);
-    item.contextValue = `avaLab.run.${run.status}`;
+    item.contextValue = `avaLab.run.${run.status}${run.slurm?.job ? '.slurm' : ''}`;
     item.command = { title: 'Open Run Dashboard', command: 'avaLab.openDashboard', arguments: [run.dir] };
     return item;
   }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.slurmTimer) clearTimeout(this.slurmTimer);
     for (const d of [...this.disposables, ...this.watchers]) d.dispose();
     this.changeEmitter.dispose();
   }
