@@ -7,13 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arraySpec, clusterCellView, currentJobOf, parseArraySpec, parseSacct, parseScontrol, parseSqueue, sbatchScript, shellQuote, type SlurmTaskState } from '../src/core/cluster/slurm.js';
 import { DEFAULT_CLUSTER } from '../src/core/experiment/config.js';
 import { loadExperiment } from '../src/core/experiment/load.js';
-import type { RunStatusFile } from '../src/core/run/layout.js';
+import type { GridManifest, RunStatusFile } from '../src/core/run/layout.js';
 
 test('array specs compress and expand like Slurm', () => {
   assert.equal(arraySpec([0, 1, 2, 3]), '0-3');
@@ -136,4 +136,49 @@ test('the cluster: section is validated like every other key, with its line', as
   const errors = (await loadExperiment(bad)).diagnostics.filter((d) => d.severity === 'error');
   assert.ok(errors.some((d) => d.line === 3 && /partiton/.test(d.key + d.message)), JSON.stringify(errors));
   assert.ok(errors.some((d) => d.line === 4 && d.key === 'cluster.cpus_per_task'), JSON.stringify(errors));
+});
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts')];
+/** The CLI with a PATH that holds node alone: no Slurm tools, whatever this machine has. */
+function cliWithoutSlurm(args: string[], cwd: string) {
+  const bin = mkdtempSync(join(tmpdir(), 'ava-bin-'));
+  symlinkSync(process.execPath, join(bin, 'node'));
+  const r = spawnSync(CLI[0], [...CLI.slice(1), ...args], { cwd, encoding: 'utf8', env: { ...process.env, PATH: bin, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tinyGridFile(dir: string): string {
+  const file = join(dir, 'c.ava.yaml');
+  writeFileSync(file, 'name: c\nseeds: [0, 1]\nablations:\n  "w/o rwt": { model: { use_reward_weights: false } }\n  bt: { objective: { kind: bt } }\ndata: { task: harmless }\ncluster: { partition: short, time: "1:00:00" }\n');
+  return file;
+}
+
+test('submit --dry-run prints the script with the YAML options and flags over them, and writes nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ava-dry-'));
+  const r = cliWithoutSlurm(['submit', tinyGridFile(dir), '--slurm', '--dry-run', '--out', join(dir, 'g'), '--time', '0:30:00', '--sbatch=--exclusive'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  for (const l of ['#SBATCH --array=0-3', '#SBATCH --partition=short', '#SBATCH --time=0:30:00', '#SBATCH --exclusive', "variants=('w/o rwt' 'w/o rwt' bt bt)", 'seeds=(0 1 0 1)']) assert.ok(lines.includes(l), `${l} in\n${r.stdout}`);
+  assert.ok(!existsSync(join(dir, 'g')), 'a dry run creates no grid folder');
+});
+
+test('without the Slurm tools on PATH, submit and status say so (and status still shows the last states seen)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ava-noslurm-'));
+  const sub = cliWithoutSlurm(['submit', tinyGridFile(dir), '--slurm', '--out', join(dir, 'g')], dir);
+  assert.notEqual(sub.code, 0);
+  assert.match(sub.stderr + sub.stdout, /'sbatch' is not on PATH/);
+  assert.ok(!existsSync(join(dir, 'g')), 'nothing was queued: no grid folder is left');
+  // A grid that was submitted elsewhere: status reads what grid.json kept, and warns.
+  const grid = join(dir, 'g');
+  assert.equal(cliWithoutSlurm(['run', tinyGridFile(dir), '--out', grid, '--only', 'none'], dir).code, 2, 'no cell named none');
+  mkdirSync(grid, { recursive: true });
+  writeFileSync(join(grid, 'grid.json'), JSON.stringify({ experiment: 'c', experiment_file: tinyGridFile(dir), created: '', cells: [0, 1, 2, 3].map((i) => ({ variant: i < 2 ? 'w/o rwt' : 'bt', seed: i % 2, dir: `${i < 2 ? 'w-o-rwt' : 'bt'}/seed-${i % 2}` })) }));
+  const manifest = JSON.parse(readFileSync(join(grid, 'grid.json'), 'utf8')) as GridManifest;
+  manifest.slurm = { submissions: [{ job_id: '5', cells: [0, 1, 2, 3], script: '', submitted: '', options: DEFAULT_CLUSTER }], tasks: { 1: { job: '5_1', state: 'OUT_OF_MEMORY', reason: 'OutOfMemory', node: 'n3', exit_code: '0:125', source: 'sacct', seen: '' } } };
+  writeFileSync(join(grid, 'grid.json'), JSON.stringify(manifest));
+  const st = cliWithoutSlurm(['status', grid], dir);
+  assert.equal(st.code, 0, st.stderr);
+  assert.match(st.stderr + st.stdout, /'squeue' is not on PATH|'sacct' is not on PATH/);
+  assert.match(st.stdout, /1\s+w\/o rwt\s+1\s+failed .*5_1\s+n3\s+Slurm: OUT_OF_MEMORY \(out of memory/);
 });

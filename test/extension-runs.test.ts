@@ -126,3 +126,38 @@ test('StableTree: a child added, removed or moved refreshes the whole tree with 
   assert.deepEqual(tree.update(swapped), { all: true }, 'reordered');
   assert.deepEqual(tree.children(tree.children(tree.children()[0])[0]).map((n) => n.id), ['run1', 'run0']);
 });
+
+test('a grid submitted to Slurm reads its cells from status.json and the Slurm states grid.json keeps', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ava-runs-slurm-'));
+  const cells = [0, 1, 2, 3, 4].map((seed) => ({ variant: 'ava-p', seed }));
+  const dir = makeGrid(root, 'cluster', '20250103-000000', cells, '2025-01-03T00:00:00Z');
+  const manifest = JSON.parse(readFileSync(join(dir, 'grid.json'), 'utf8')) as GridManifest;
+  const options = { partition: null, account: null, qos: null, time: null, mem: null, cpus_per_task: 1, gres: null, max_parallel: 0, sbatch: [], setup: '', command: null };
+  const task = (i: number, state: string, reason = '') => ({ job: `12_${i}`, state, reason, node: 'node7', exit_code: '0:0', source: 'sacct' as const, seen: '' });
+  manifest.slurm = {
+    submissions: [{ job_id: '12', cells: [0, 1, 2, 3], script: 'slurm/submit-1.sbatch', submitted: '', options }],
+    tasks: { 0: task(0, 'COMPLETED'), 1: task(1, 'PENDING', 'Priority'), 2: task(2, 'TIMEOUT', 'TimeLimit'), 3: task(3, 'CANCELLED', 'CANCELLED by 0') },
+  };
+  writeJsonAtomic(join(dir, 'grid.json'), manifest);
+  makeRun(join(dir, 'ava-p/seed-0'), {}, { acc: 0.8 });
+  // A node's pid means nothing here: the run is not declared dead from this machine.
+  makeRun(join(dir, 'ava-p/seed-2'), { status: 'running', pid: 2 ** 22 + 12345, host: 'node7', step: 5 });
+  makeRun(join(dir, 'ava-p/seed-3'), { status: 'stopped', host: 'node7', step: 3 });
+
+  const grid = scanRuns(root)[0].grids[0];
+  assert.deepEqual(grid.slurmJobs, ['12']);
+  assert.deepEqual(grid.runs.map((r) => r.status), ['finished', 'queued', 'failed', 'cancelled', 'pending']);
+  assert.equal(grid.runs[1].slurm?.reason, 'Priority');
+  assert.match(grid.runs[2].error ?? '', /TIMEOUT/);
+  assert.equal(grid.runs[2].step, 5, 'the logged progress stays');
+  assert.equal(grid.runs[4].slurm?.state, 'unsubmitted');
+  assert.equal(grid.slurmOpen, true, 'cell 1 is still pending: the view keeps asking Slurm');
+  assert.equal(gridStatus(grid), 'queued');
+
+  manifest.slurm.tasks![1] = task(1, 'COMPLETED');
+  writeJsonAtomic(join(dir, 'grid.json'), manifest);
+  makeRun(join(dir, 'ava-p/seed-1'), {}, { acc: 0.7 });
+  const after = scanRuns(root)[0].grids[0];
+  assert.equal(after.slurmOpen, false, 'every submitted cell ended: no more Slurm calls');
+  assert.equal(gridStatus(after), 'failed');
+});

@@ -1,6 +1,7 @@
 /**
  * `ava-lab submit`, `status` and `cancel` against a real one-node Slurm (Debian's slurm-wlm
- * and munge, started by test/slurm/cluster.mjs for this file and stopped after it): a 2 × 2
+ * and munge, with slurmdbd on MariaDB for `sacct` where installed, started by
+ * test/slurm/cluster.mjs for this file and stopped after it): a 2 × 2
  * grid finishes through Slurm with the metrics of the same cells run locally; a cancelled cell
  * reads cancelled and `--resume` finishes it from its checkpoint; a cell over its time limit
  * reads failed with Slurm's reason and keeps its metrics. Skipped where Slurm is missing,
@@ -23,7 +24,7 @@ const missing: string | null = slurmUnavailable();
 if (missing && process.env.CI) throw new Error(`CI must test against a real Slurm: ${missing}`);
 const skip = missing ? `no one-node Slurm here: ${missing}` : false;
 
-let cluster: { env: Record<string, string>; stop(): Promise<void> } | null = null;
+let cluster: { env: Record<string, string>; accounting: boolean; stop(): Promise<void> } | null = null;
 before(async () => {
   if (!skip) cluster = await startCluster();
 });
@@ -166,4 +167,8 @@ test('scancel marks a cell cancelled, --resume finishes it from its checkpoint; 
   assert.match(cell.reason, /TIMEOUT/);
   assert.ok(metrics(cell.dir).length > 3, 'every logged metric is kept');
   assert.ok(existsSync(join(cell.dir, 'checkpoints', 'latest.json')), 'the SIGTERM before the kill wrote a checkpoint');
+  // With accounting (slurmdbd + MariaDB installed, as in CI) the ended task was read from sacct.
+  const kept = (JSON.parse(readFileSync(join(timedGrid, 'grid.json'), 'utf8')) as GridManifest).slurm?.tasks?.[String(cell.index)];
+  assert.equal(kept?.state, 'TIMEOUT', 'grid.json keeps the state after Slurm forgets the job');
+  if (cluster?.accounting) assert.equal(kept?.source, 'sacct');
 });

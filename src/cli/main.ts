@@ -19,7 +19,7 @@ const USAGE = `ava-lab ${AVA_LAB_VERSION}: AVA reward models and baselines, from
 
 usage:
   ava-lab run <exp.ava.yaml> [--out DIR] [--runs-root DIR] [--resume GRID_DIR] [--only VARIANT] [--seed N] [--jobs N|auto] [--backend auto|tensorflow|wasm|cpu] [--json]
-  ava-lab submit <exp.ava.yaml> --slurm [--resume GRID_DIR] [--dry-run] [--partition P] [--account A] [--time T] [--mem M] [--gres G] [--cpus-per-task N] [--sbatch LINE] [--setup TEXT]
+  ava-lab submit <exp.ava.yaml> --slurm [--resume GRID_DIR] [--dry-run] [--partition P] [--account A] [--time T] [--mem M] [--gres G] [--cpus-per-task N] [--sbatch=LINE] [--setup TEXT]
                                        (one Slurm job array, one task per grid cell; options also under cluster: in the YAML)
   ava-lab status <grid_dir> [--json]   (each cell: queued / running / finished / failed / cancelled, with Slurm's reason)
   ava-lab cancel <grid_dir> [--only VARIANT] [--seed N]   (scancel the grid's Slurm tasks)
@@ -93,7 +93,12 @@ export async function main(args: string[]): Promise<number> {
       if (!rep.json) for (const d of e.details.slice(0, 20)) process.stderr.write(`  ${d}\n`);
       return EXIT_BY_CODE[e.code];
     }
-    const err = e as Error;
+    const err = e as Error & { code?: string };
+    if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_')) {
+      // node:util parseArgs: an unknown flag or a missing value is a usage error, not a bug.
+      rep.emit({ type: 'error', message: `${err.message.split('\n')[0]} (ava-lab ${command ?? ''} --help lists the options)` });
+      return EXIT.usage;
+    }
     rep.emit({ type: 'error', message: `internal error: ${err.message}` });
     process.stderr.write(`${err.stack ?? err.message}\nThis is a bug in ava-lab; please report it with the command you ran.\n`);
     return EXIT.failure;

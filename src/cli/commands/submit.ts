@@ -6,7 +6,7 @@
  * `--resume <grid>` submits again only the cells that did not finish and are not queued or
  * running, each continuing from its last checkpoint.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
@@ -25,7 +25,7 @@ import { newGridDir, writeNewGrid } from './run.js';
 const USAGE =
   'usage: ava-lab submit <exp.ava.yaml> --slurm [--out DIR | --runs-root DIR | --resume GRID_DIR] [--only VARIANT] [--seed N] [--dry-run]\n' +
   '         [--partition P] [--account A] [--qos Q] [--time T] [--mem M] [--cpus-per-task N] [--gres G] [--max-parallel N]\n' +
-  "         [--sbatch '--constraint=a100' ...] [--setup 'module load cuda'] [--command 'npx ava-lab'] [--backend auto|tensorflow|wasm|cpu] [--json]";
+  "         [--sbatch=--constraint=a100 ...] [--setup 'module load cuda'] [--command 'npx ava-lab'] [--backend auto|tensorflow|wasm|cpu] [--json]";
 
 /** The flags that override the `cluster:` section, by key. */
 const OPTION_FLAGS = {
@@ -147,7 +147,15 @@ export async function submitCommand(argv: string[], rep: Reporter): Promise<numb
   const n = readdirSync(slurmDir).filter((f) => f.endsWith('.sbatch')).length + 1;
   const scriptName = `${SLURM_DIR}/submit-${n}.sbatch`;
   writeTextAtomic(join(gridDir, scriptName), script);
-  const jobId = await sbatch(join(gridDir, scriptName));
+  let jobId: string;
+  try {
+    jobId = await sbatch(join(gridDir, scriptName));
+  } catch (e) {
+    // Nothing was queued: a new grid folder would only list cells that never run.
+    if (!resume) rmSync(gridDir, { recursive: true, force: true });
+    else rmSync(join(gridDir, scriptName), { force: true });
+    throw e;
+  }
 
   const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST))!;
   const submission: SlurmSubmission = { job_id: jobId, cells: indexes, script: scriptName, submitted: new Date().toISOString(), options };
