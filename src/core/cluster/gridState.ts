@@ -9,7 +9,7 @@ import { AvaError } from '../errors.js';
 import { readJsonFile, writeJsonAtomic } from '../run/files.js';
 import { GRID_MANIFEST, type GridManifest, type RunStatusFile } from '../run/layout.js';
 import { effectiveStatus, readStatus } from '../run/status.js';
-import { clusterCellView, currentJobOf, isTerminalSlurmState, type ClusterCellView, type SlurmTaskState } from './slurm.js';
+import { clusterCellView, currentJobOf, isTerminalSlurmState, type ClusterCellView, type SlurmManifest, type SlurmTaskState } from './slurm.js';
 import { querySlurmTasks } from './slurmTools.js';
 
 export interface CellState extends ClusterCellView {
@@ -54,15 +54,17 @@ export function cellStates(gridDir: string, manifest: GridManifest): CellState[]
   });
 }
 
+/** The cell's current array task, unless Slurm is already known to have ended it (then null). */
+function openTask(slurm: SlurmManifest, cell: number): string | null {
+  const job = currentJobOf(slurm, cell);
+  const last = slurm.tasks?.[String(cell)];
+  return job !== null && !(last?.job === job && isTerminalSlurmState(last.state)) ? job : null;
+}
+
 /** The grid has a Slurm cell that is not known to have ended (worth asking Slurm about). */
 export function hasOpenSlurmCells(manifest: GridManifest): boolean {
   const slurm = manifest.slurm;
-  if (!slurm) return false;
-  return manifest.cells.some((_, i) => {
-    const job = currentJobOf(slurm, i);
-    const last = slurm.tasks?.[String(i)];
-    return job !== null && !(last?.job === job && isTerminalSlurmState(last.state));
-  });
+  return slurm !== undefined && manifest.cells.some((_, i) => openTask(slurm, i) !== null);
 }
 
 /**
@@ -75,11 +77,7 @@ export async function gridState(gridDir: string, opts: { query?: boolean } = {})
   let warning: string | undefined;
   if (slurm && opts.query !== false) {
     const tasks = { ...(slurm.tasks ?? {}) };
-    const open = slurm.submissions.filter((s) => s.cells.some((c) => {
-      const job = `${s.job_id}_${c}`;
-      const last = tasks[String(c)];
-      return currentJobOf(slurm, c) === job && !(last?.job === job && isTerminalSlurmState(last.state));
-    }));
+    const open = slurm.submissions.filter((s) => s.cells.some((c) => openTask(slurm, c) === `${s.job_id}_${c}`));
     if (open.length) {
       try {
         const seen = await querySlurmTasks(open.map((s) => s.job_id));
