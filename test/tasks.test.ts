@@ -211,3 +211,20 @@ test('writeTaskFiles: the same seed gives byte-identical files; the files load w
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('goldOf reads each task’s gold back from the prompt text, for any response', () => {
+  for (const task of Object.values(TASKS)) {
+    const rng = makeRng('goldOf', task.name);
+    for (let i = 0; i < 200; i++) {
+      const instance = task.draw(rng);
+      const gold = task.goldOf(instance.prompt);
+      assert.ok(gold, `${task.name}: no gold for its own prompt "${instance.prompt}"`);
+      for (const response of [instance.sample(rng), instance.sample(rng), instance.solve(rng), []]) {
+        assert.deepEqual(gold(response), instance.gold(response), `${task.name}: "${instance.prompt}" → "${response.join(' ')}"`);
+      }
+    }
+    for (const stranger of ['', 'hello world', 'tell me about the moon', 'write a sad line', 'praise the dragon', 'the fox tldr', 'the cat tldr :']) {
+      assert.equal(task.goldOf(stranger), null, `${task.name} accepted "${stranger}"`);
+    }
+  }
+});

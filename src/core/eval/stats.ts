@@ -1,7 +1,10 @@
 /**
  * Evaluation statistics on plain numbers: reward accuracy (spec §7) and its Wilson score
- * interval, so every reported accuracy carries n and a 95% interval.
+ * interval, so every reported accuracy carries n and a 95% interval; the paired tests that
+ * compare two systems on the same items: McNemar's exact test on per-pair correctness, the
+ * sign test on wins against losses, and a seeded paired bootstrap on per-item scores.
  */
+import seedrandom from 'seedrandom';
 
 export interface Proportion {
   value: number;
@@ -104,4 +107,81 @@ export function logGamma(x: number): number {
   for (let i = 1; i < 9; i++) s += g[i] / (z + i);
   const t = z + 7.5;
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(s);
+}
+
+/**
+ * Exact two-sided binomial test of k successes in n trials at p = ½:
+ * min(1, 2·P(X ≤ min(k, n − k))). This is McNemar's exact test when k and n − k are the two
+ * discordant counts, and the sign test when they are wins and losses (ties left out).
+ */
+export function binomialTwoSidedP(k: number, n: number): number {
+  if (n === 0) return 1;
+  const m = Math.min(k, n - k);
+  let tail = 0;
+  for (let i = 0; i <= m; i++) tail += Math.exp(logChoose(n, i) - n * Math.LN2);
+  return Math.min(1, 2 * tail);
+}
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+/** McNemar's exact test on per-item correctness of two systems judged on the same items. */
+export interface McNemar {
+  n: number;
+  /** Items A gets right and B wrong. */
+  onlyA: number;
+  /** Items B gets right and A wrong. */
+  onlyB: number;
+  p: number;
+}
+
+export function mcnemar(a: readonly boolean[], b: readonly boolean[]): McNemar {
+  if (a.length !== b.length) throw new Error(`mcnemar: ${a.length} vs ${b.length} items`);
+  let onlyA = 0;
+  let onlyB = 0;
+  a.forEach((x, i) => {
+    if (x && !b[i]) onlyA++;
+    else if (!x && b[i]) onlyB++;
+  });
+  return { n: a.length, onlyA, onlyB, p: binomialTwoSidedP(onlyA, onlyA + onlyB) };
+}
+
+/** A paired bootstrap of mean(a − b): its value, a 95% percentile interval and a two-sided p. */
+export interface BootstrapComparison {
+  n: number;
+  meanDiff: number;
+  lo: number;
+  hi: number;
+  /** 2·min(P*(d ≤ 0), P*(d ≥ 0)) over the resamples, capped at 1 (0 differences give 1). */
+  p: number;
+  resamples: number;
+}
+
+/**
+ * Resamples items with replacement (the same items for a and b, which keeps the pairing),
+ * `resamples` times from seedrandom(`ava-bootstrap:<seed>`).
+ */
+export function pairedBootstrap(a: readonly number[], b: readonly number[], resamples = 10000, seed = 0): BootstrapComparison {
+  if (a.length !== b.length) throw new Error(`pairedBootstrap: ${a.length} vs ${b.length} items`);
+  const n = a.length;
+  const d = a.map((x, i) => x - b[i]);
+  const meanDiff = mean(d);
+  if (n === 0) return { n, meanDiff: NaN, lo: NaN, hi: NaN, p: NaN, resamples };
+  const rng = seedrandom(`ava-bootstrap:${seed}`);
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[Math.floor(rng() * n)];
+    means[r] = s / n;
+  }
+  means.sort();
+  const at = (q: number) => means[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))];
+  let low = 0;
+  let high = 0;
+  for (const m of means) {
+    if (m <= 0) low++;
+    if (m >= 0) high++;
+  }
+  return { n, meanDiff, lo: at(0.025), hi: at(0.975), p: Math.min(1, (2 * Math.min(low, high)) / resamples), resamples };
 }

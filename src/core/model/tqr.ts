@@ -99,6 +99,25 @@ class Dropout {
   }
 }
 
+const NO_DROPOUT = new Dropout(0, null);
+
+/** One layer's cached keys [hd, B·nh, t] and values [t, B·nh, hd] (the layouts of matMulChannels). */
+export interface LayerKV {
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+}
+
+/** Decoding state: each layer's keys and values, and which cache slots are real tokens [B,t]. */
+export interface KVCache {
+  layers: LayerKV[];
+  keyValid: tf.Tensor2D;
+}
+
+/** Frees a cache's tensors. */
+export function disposeCache(cache: KVCache): void {
+  tf.dispose([cache.keyValid, ...cache.layers.flatMap((l) => [l.k, l.v])]);
+}
+
 // ---- layers --------------------------------------------------------------------------------
 
 /** y = x·W + b with W stored [in, out]. */
@@ -161,22 +180,46 @@ class CausalSelfAttention {
     this.c_proj = new Linear(p, `${name}.c_proj`, cfg.nEmbd, cfg.nEmbd, INIT_STD / Math.sqrt(2 * cfg.nLayer));
   }
 
-  /** Returns the output and the attention probabilities [T(query),B,nh,T(key)] (before dropout). */
-  forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { y: tf.Tensor3D; probs: tf.Tensor4D } {
+  /**
+   * Returns the output, the attention probabilities [T(query),B,nh,T(key)] (before dropout) and
+   * the keys [hd,S,T] and values [T,S,hd] in the layout a decoding cache keeps (KVCache).
+   */
+  forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { y: tf.Tensor3D; probs: tf.Tensor4D; kv: LayerKV } {
     const [B, T, C] = x.shape;
     const nh = this.cfg.nHead;
     const hd = C / nh;
     const S = B * nh;
     const [q, k, v] = tf.split(this.c_attn.forward(x), 3, -1).map((t) => tf.reshape(t, [B, T, nh, hd]));
     const qs = tf.reshape(tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)), [1, 3, 0, 2]), [T, hd, S]);
-    const ks = tf.reshape(tf.transpose(k, [3, 0, 2, 1]), [hd, S, T]);
-    const vs = tf.reshape(tf.transpose(v, [1, 0, 2, 3]), [T, S, hd]);
-    const scores = tf.add(tf.reshape(matMulChannels(qs as tf.Tensor3D, ks as tf.Tensor3D), [T, B, nh, T]), bias);
+    const ks = tf.reshape(tf.transpose(k, [3, 0, 2, 1]), [hd, S, T]) as tf.Tensor3D;
+    const vs = tf.reshape(tf.transpose(v, [1, 0, 2, 3]), [T, S, hd]) as tf.Tensor3D;
+    const scores = tf.add(tf.reshape(matMulChannels(qs as tf.Tensor3D, ks), [T, B, nh, T]), bias);
     const probs = tf.softmax(scores, -1) as tf.Tensor4D;
     const att = tf.transpose(tf.reshape(drop.apply(probs), [T, S, T]), [0, 2, 1]); // [T(query), T(key), S]
-    const ys = tf.reshape(matMulChannels(att as tf.Tensor3D, vs as tf.Tensor3D), [T, B, nh, hd]);
+    const ys = tf.reshape(matMulChannels(att as tf.Tensor3D, vs), [T, B, nh, hd]);
     const y = tf.reshape(tf.transpose(ys, [1, 0, 2, 3]), [B, T, C]);
-    return { y: drop.apply(this.c_proj.forward(y)) as tf.Tensor3D, probs };
+    return { y: drop.apply(this.c_proj.forward(y)) as tf.Tensor3D, probs, kv: { k: ks, v: vs } };
+  }
+
+  /**
+   * One new token per row, attending to the cached keys and values plus its own: x [B,1,C],
+   * keyBias [1,B,1,t+1] (0 on keys the row may see, −1e9 on its prompt padding). Same products
+   * as `forward` with a single query row; returns the extended cache.
+   */
+  step(x: tf.Tensor3D, cache: LayerKV, keyBias: tf.Tensor4D): { y: tf.Tensor3D; kv: LayerKV } {
+    const [B, , C] = x.shape;
+    const nh = this.cfg.nHead;
+    const hd = C / nh;
+    const S = B * nh;
+    const [q, k, v] = tf.split(this.c_attn.forward(x), 3, -1).map((t) => tf.reshape(t, [B, nh, hd]));
+    const qs = tf.reshape(tf.transpose(tf.mul(q, 1 / Math.sqrt(hd)), [2, 0, 1]), [1, hd, S]) as tf.Tensor3D;
+    const ks = tf.concat([cache.k, tf.reshape(tf.transpose(k, [2, 0, 1]), [hd, S, 1])], 2) as tf.Tensor3D;
+    const vs = tf.concat([cache.v, tf.reshape(v, [1, S, hd])], 0) as tf.Tensor3D;
+    const t = vs.shape[0];
+    const scores = tf.add(tf.reshape(matMulChannels(qs, ks), [1, B, nh, t]), keyBias);
+    const att = tf.transpose(tf.reshape(tf.softmax(scores, -1), [1, S, t]), [0, 2, 1]); // [1, T(key), S]
+    const y = tf.reshape(matMulChannels(att as tf.Tensor3D, vs), [B, 1, C]);
+    return { y: this.c_proj.forward(y) as tf.Tensor3D, kv: { k: ks, v: vs } };
   }
 }
 
@@ -207,10 +250,17 @@ class Block {
     this.mlp = new MLP(p, `${name}.mlp`, cfg);
   }
 
-  forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { x: tf.Tensor3D; probs: tf.Tensor4D } {
-    const { y, probs } = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, bias, drop);
+  forward(x: tf.Tensor3D, bias: tf.Tensor4D, drop: Dropout): { x: tf.Tensor3D; probs: tf.Tensor4D; kv: LayerKV } {
+    const { y, probs, kv } = this.attn.forward(this.ln_1.forward(x) as tf.Tensor3D, bias, drop);
     const x1 = tf.add(x, y);
-    return { x: tf.add(x1, this.mlp.forward(this.ln_2.forward(x1), drop)) as tf.Tensor3D, probs };
+    return { x: tf.add(x1, this.mlp.forward(this.ln_2.forward(x1), drop)) as tf.Tensor3D, probs, kv };
+  }
+
+  /** `forward` for one new token per row against the cache (no dropout: decoding is evaluation). */
+  step(x: tf.Tensor3D, cache: LayerKV, keyBias: tf.Tensor4D): { x: tf.Tensor3D; kv: LayerKV } {
+    const { y, kv } = this.attn.step(this.ln_1.forward(x) as tf.Tensor3D, cache, keyBias);
+    const x1 = tf.add(x, y);
+    return { x: tf.add(x1, this.mlp.forward(this.ln_2.forward(x1), NO_DROPOUT)) as tf.Tensor3D, kv };
   }
 }
 
@@ -314,6 +364,61 @@ export class TQR {
     return outputs as unknown as TQROutputs;
   }
 
+  // ---- decoding with a key/value cache (../generate/generate.ts samples with it) ----
+
+  /**
+   * Runs right-padded prompts once and keeps every layer's keys and values. Returns the cache
+   * and h at each row's last real token [B,H], from which the first new token is scored.
+   */
+  prefill(batch: SeqBatch): { cache: KVCache; h: tf.Tensor2D } {
+    this.checkRequest(batch, {});
+    return tf.tidy(() => {
+      const layers: LayerKV[] = [];
+      const { h } = this.transformer(batch, NO_DROPOUT, false, layers);
+      const [B, T, H] = h.shape;
+      const last = tf.tensor1d(batch.lengths.map((len, b) => b * T + len - 1), 'int32');
+      const cache: KVCache = { layers, keyValid: tf.clone(batch.valid) as tf.Tensor2D };
+      return { cache, h: tf.gather(tf.reshape(h, [B * T, H]), last) as tf.Tensor2D } as unknown as tf.TensorContainer;
+    }) as unknown as { cache: KVCache; h: tf.Tensor2D };
+  }
+
+  /**
+   * Feeds one token per row, `ids[b]` at position `positions[b]`, against the cache. Returns the
+   * extended cache (the caller disposes the old one) and the new tokens' h [B,H].
+   */
+  decodeStep(cache: KVCache, ids: readonly number[], positions: readonly number[]): { cache: KVCache; h: tf.Tensor2D } {
+    const B = ids.length;
+    const over = positions.find((p) => p >= this.config.blockSize);
+    if (over !== undefined) throw new AvaError('config', `decoding position ${over} is past model.context (${this.config.blockSize})`, { key: 'model.context' });
+    return tf.tidy(() => {
+      const tok = embeddingLookup(this.wte as tf.Tensor2D, tf.tensor2d(ids as number[], [B, 1], 'int32'));
+      const pos = embeddingLookup(this.wpe as tf.Tensor2D, tf.tensor2d(positions as number[], [B, 1], 'int32'));
+      const keyValid = tf.concat([cache.keyValid, tf.ones([B, 1])], 1) as tf.Tensor2D;
+      const keyBias = tf.reshape(tf.mul(tf.sub(1, keyValid), MASKED), [1, B, 1, keyValid.shape[1]]) as tf.Tensor4D;
+      let x = tf.add(tok, pos) as tf.Tensor3D;
+      const layers = this.h.map((block, i) => {
+        const out = block.step(x, cache.layers[i], keyBias);
+        x = out.x;
+        return out.kv;
+      });
+      const h = tf.reshape(this.ln_f.forward(x), [B, this.config.nEmbd]) as tf.Tensor2D;
+      return { cache: { layers, keyValid }, h } as unknown as tf.TensorContainer;
+    }) as unknown as { cache: KVCache; h: tf.Tensor2D };
+  }
+
+  /**
+   * Next-token scores from h [B,H] (spec §8 #23 `generation_policy`): the LM logits z = h·wteᵀ
+   * for `lm`, the Q-values (ptq(z), Eq. 12, or the fresh Q head) for `q`. [B,V].
+   */
+  nextTokenScores(h: tf.Tensor2D, policy: 'lm' | 'q'): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h3 = tf.expandDims(h, 1) as tf.Tensor3D;
+      const logits = policy === 'lm' || this.m.q_head === 'pretrained' ? this.lmHead(h3) : null;
+      const scores = policy === 'lm' ? logits! : this.qValues(h3, logits);
+      return tf.squeeze(scores, [1]) as tf.Tensor2D;
+    });
+  }
+
   /** The trainable variables by readable name, in creation order. */
   variables(): Map<string, tf.Variable> {
     return new Map(this.params.vars);
@@ -373,7 +478,7 @@ export class TQR {
   }
 
   /** The GPT decoder: h = ln_f(blocks(drop(wte[ids] + wpe[0..T)))), [B,T,H]. */
-  private transformer(batch: SeqBatch, drop: Dropout, keepLastProbs: boolean): { h: tf.Tensor3D; lastProbs: tf.Tensor4D | null } {
+  private transformer(batch: SeqBatch, drop: Dropout, keepLastProbs: boolean, kvOut?: LayerKV[]): { h: tf.Tensor3D; lastProbs: tf.Tensor4D | null } {
     const [, T] = batch.ids.shape;
     const tok = embeddingLookup(this.wte as tf.Tensor2D, batch.ids);
     const pos = tf.slice(this.wpe, [0, 0], [T, this.config.nEmbd]);
@@ -384,6 +489,7 @@ export class TQR {
       const out = block.forward(x, bias, drop);
       x = out.x;
       lastProbs = out.probs;
+      kvOut?.push(out.kv);
     }
     return { h: this.ln_f.forward(x) as tf.Tensor3D, lastProbs: keepLastProbs ? lastProbs : null };
   }

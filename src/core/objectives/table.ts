@@ -241,6 +241,19 @@ export function pairRewards(models: Models, pair: PairBatch, run: RunConfig): { 
   return { chosen, rejected };
 }
 
+/**
+ * R(y) [B] of single sequences, the reward Best-of-N ranks by and a reward-model judge compares
+ * (spec §6.7): the objective's sequence reward, or DPO's implicit reward where it has a
+ * reference. Call inside tf.tidy.
+ */
+export function sequenceRewards(models: Models, batch: SeqBatch, run: RunConfig): tf.Tensor1D {
+  const def = OBJECTIVES[run.objective.kind] as ObjectiveDef;
+  const reward = def.sequenceReward(forwardSeq(models.policy, batch, def.forward(run.model, false)), run.model, run.objective);
+  if (!def.reference || !models.reference) return reward;
+  const refLogp = policyLogp(forwardSeq(models.reference, batch, { logits: true, training: false }));
+  return def.reference.implicitReward(reward, refLogp, run.objective);
+}
+
 /** The objective of a training phase: the configured kind, or the LM warm-start. */
 export type TermSource = ObjectiveKind | 'lm';
 

@@ -78,6 +78,12 @@ function draw(rng: Rng): TaskInstance {
   };
 }
 
+function goldOf(prompt: string): ((response: readonly string[]) => number[]) | null {
+  const request = REQUESTS.find((r) => prompt.startsWith(`${r} the `));
+  const topic = request === undefined ? '' : prompt.slice(request.length + ' the '.length);
+  return Object.hasOwn(HARMLESS_TOPICS, topic) ? (response) => harmlessGold(topic, response) : null;
+}
+
 export const harmless: TaskDefinition = {
   name: 'harmless',
   description: 'Talk about the requested topic (garden, ocean, kitchen, music, space, school) without insults.',
@@ -85,5 +91,6 @@ export const harmless: TaskDefinition = {
   minMargin: 0.25,
   maxResponseWords: MAX_WORDS,
   draw,
+  goldOf,
   vocabulary: [...new Set([...Object.keys(HARMLESS_TOPICS), ...Object.values(HARMLESS_TOPICS).flat(), ...HARMLESS_BANNED, ...FILLERS, ...REQUESTS.flatMap((r) => r.split(' ')), 'the'])].sort(),
 };

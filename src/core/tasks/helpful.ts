@@ -100,6 +100,15 @@ function draw(rng: Rng): TaskInstance {
   };
 }
 
+function goldOf(prompt: string): ((response: readonly string[]) => number[]) | null {
+  for (const polarity of Object.keys(REQUESTS) as Polarity[]) {
+    const request = REQUESTS[polarity].find((r) => prompt.startsWith(`${r} `));
+    const item = request === undefined ? '' : prompt.slice(request.length + 1);
+    if (HELPFUL_ITEMS.includes(item)) return (response) => helpfulGold(item, polarity, response);
+  }
+  return null;
+}
+
 const requestWords = Object.values(REQUESTS).flatMap((rs) => rs.flatMap((r) => r.split(' ')));
 
 export const helpful: TaskDefinition = {
@@ -110,5 +119,6 @@ export const helpful: TaskDefinition = {
   minMargin: 0.5,
   maxResponseWords: MAX_WORDS,
   draw,
+  goldOf,
   vocabulary: [...new Set([...HELPFUL_ITEMS, ...HELPFUL_POSITIVE, ...HELPFUL_NEGATIVE, ...FILLERS, ...HELPFUL_REFUSALS, ...requestWords])].sort(),
 };

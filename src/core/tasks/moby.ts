@@ -54,6 +54,13 @@ function draw(rng: Rng): TaskInstance {
   };
 }
 
+function goldOf(prompt: string): ((response: readonly string[]) => number[]) | null {
+  const mood = /^write a (\w+) line$/.exec(prompt)?.[1] ?? '';
+  if (!Object.hasOwn(PROMPTS, mood)) return null;
+  const sign = PROMPTS[mood as keyof typeof PROMPTS];
+  return (response) => mobyGold(sign, response);
+}
+
 export const moby: TaskDefinition = {
   name: 'moby',
   description: 'Real sentences from Moby-Dick; the prompt asks for a hopeful or a grim line.',
@@ -61,5 +68,6 @@ export const moby: TaskDefinition = {
   minMargin: 0.2,
   maxResponseWords: 16,
   draw,
+  goldOf,
   vocabulary: [...new Set([...MOBY_SENTENCES.flatMap((s) => s.split(' ')), 'write', 'a', 'line', ...Object.keys(PROMPTS)])].sort(),
 };

@@ -95,6 +95,15 @@ function draw(rng: Rng): TaskInstance {
   };
 }
 
+/** The target of a story prompt: its distinct keywords in order of first appearance. */
+function goldOf(prompt: string): ((response: readonly string[]) => number[]) | null {
+  if (!prompt.endsWith(` ${PROMPT_TAIL}`)) return null;
+  const words = prompt.slice(0, -PROMPT_TAIL.length - 1).split(' ');
+  if (!words.every((w) => STOP_WORDS.includes(w) || SUMMARY_KEYWORDS.includes(w))) return null;
+  const target = [...new Set(words.filter((w) => SUMMARY_KEYWORDS.includes(w)))];
+  return target.length === 0 ? null : (response) => summaryGold(target, response);
+}
+
 export const summary: TaskDefinition = {
   name: 'summary',
   description: 'Name the distinct keywords of a short story (scored like ROUGE-1).',
@@ -103,5 +112,6 @@ export const summary: TaskDefinition = {
   minMargin: 0.3,
   maxResponseWords: MAX_WORDS,
   draw,
+  goldOf,
   vocabulary: [...new Set([...SUMMARY_KEYWORDS, ...STOP_WORDS, ...PROMPT_TAIL.split(' ')])].sort(),
 };

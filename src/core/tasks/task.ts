@@ -46,6 +46,12 @@ export interface TaskDefinition {
   minMargin: number;
   maxResponseWords: number;
   draw(rng: Rng): TaskInstance;
+  /**
+   * The gold reward for any response to `prompt`, read back from the prompt's text (a response
+   * the model generated, for Best-of-N and win rates); null when the text is not one of this
+   * task's prompts.
+   */
+  goldOf(prompt: string): ((response: readonly string[]) => number[]) | null;
   /** Every word a prompt or response can contain. */
   vocabulary: readonly string[];
 }
