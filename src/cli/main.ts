@@ -11,6 +11,8 @@ import { evalCommand } from './commands/eval.js';
 import { rewardsCommand } from './commands/rewards.js';
 import { serveCommand } from './commands/serve.js';
 import { reportCommand } from './commands/report.js';
+import { sampleCommand } from './commands/sample.js';
+import { winratesCommand } from './commands/winrates.js';
 import { submitCommand } from './commands/submit.js';
 import { cancelCommand, statusCommand } from './commands/status.js';
 import { AVA_LAB_VERSION } from '../core/train/environment.js';
@@ -26,6 +28,9 @@ usage:
   ava-lab validate <exp.ava.yaml> [--json]
   ava-lab eval <run_dir> <data.jsonl> [--json]
   ava-lab report <grid_dir> [--baseline bt]   (mean ± std over seeds, paired comparison; writes report.md)
+  ava-lab sample <run_dir> <prompts.jsonl> [--n N] [--temperature T] [--top-k K] [--top-p P] [--max-new-tokens M] [--policy lm|q] [--seed S] [--out FILE]
+                                       (JSON lines: prompt, sample, response, finish, logp, gold on built-in tasks)
+  ava-lab winrates <grid_dir> [--experiment FILE]   (Best-of-N / policies judged win / tie / lose; writes <grid>/winrates/)
   ava-lab rewards <run_dir> <data.jsonl> --line N [--json]
   ava-lab serve --json                 (stdin requests → stdout responses; used by the VS Code hover)
   ava-lab data make <task> --out DIR [--seed N] [--n-train N] [--n-eval N] [--noise P] [--noise-model flip|bt]
@@ -53,6 +58,10 @@ async function dispatch(command: string | undefined, argv: string[], rep: Report
       return rewardsCommand(argv, rep);
     case 'report':
       return reportCommand(argv, rep);
+    case 'sample':
+      return sampleCommand(argv, rep, signal);
+    case 'winrates':
+      return winratesCommand(argv, rep, signal);
     case 'serve':
       return serveCommand(argv, rep);
     case 'data':

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeEvent, type EvalSummary, type RunStatus } from '../../protocol/events.js';
 import { AvaError, EXIT } from '../../core/errors.js';
-import type { RunConfig } from '../../core/experiment/config.js';
+import type { BackendChoice, RunConfig } from '../../core/experiment/config.js';
 import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
 import { expandGrid } from '../../core/experiment/grid.js';
 import { initBackend } from '../../core/engine/backend.js';
@@ -23,6 +23,7 @@ import type { Reporter } from '../reporter.js';
 import { resultsTable } from '../table.js';
 import { readReportCell, writeGridReport } from './report.js';
 import { worthReporting } from '../../core/eval/report.js';
+import { winratesStage } from './winrates.js';
 
 interface Cell {
   index: number;
@@ -204,6 +205,12 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   const reportCells = cells.flatMap((c) => readReportCell(c.dir, c.run.variant, c.run.seed) ?? []);
   if (worthReporting(reportCells)) {
     rep.print('\n' + writeGridReport(gridDir, reportCells, 'bt'));
+  }
+  if (gridStatus === 'finished' && exp.winrates.compare.length > 0) {
+    if (cells.length === all.length) {
+      await initBackend((backend as BackendChoice | undefined) ?? exp.engine.backend, (level, msg) => rep.log(level, msg));
+      await winratesStage(gridDir, exp, expFile, rep, signal);
+    } else rep.log('info', `win rates need every cell; once the grid is complete: ava-lab winrates ${gridDir}`);
   }
   rep.print(`\nRuns: ${gridDir}`);
   if (gridStatus !== 'finished') rep.print(`Continue with: ava-lab run ${positionals[0]} --resume ${gridDir}`);

@@ -2,8 +2,9 @@
  * The resolved experiment configuration: one typed object per YAML section.
  *
  * Every ambiguity of the paper (spec §8) that concerns training is a key here, with the
- * spec's default (rows 23–29 and 32 concern generation, PPO, best-of-N, LLM judging, BART and
- * RewardBench ensembling, which AVA Lab does not run, so they have no key). A new key also needs
+ * spec's default (rows 23, 28 and 29, generation, best-of-N and judging, are keys of the
+ * experiment's `winrates` section; rows 24-27 and 32, BART, PPO rewards, AfD and RewardBench
+ * ensembling, concern what AVA Lab does not run yet, so they have no key). A new key also needs
  * a line in `schemaDocs.ts` (tsc enforces it); then run `scripts/write-experiment-schema.ts` to
  * update `schemas/experiment.schema.json`, which `test/experiment-schema.test.ts` compares with
  * the builder and with these defaults.
@@ -249,11 +250,73 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
   command: null,
 };
 
+/**
+ * The win-rate stage (spec §6.7, §7, Tables 2-5): after the grid trains, for each seed, a
+ * generator samples `bon_n` answers to each evaluation prompt; each `compare` line pits two
+ * systems against each other on those prompts and a judge gives win / tie / lose. Systems:
+ *   stochastic          the generator's first sample
+ *   bon:<variant>       the best of the `bon_n` samples by that variant's sequence reward R(y)
+ *   bon:gold            the best by the task's gold reward (the oracle ceiling)
+ *   policy:<variant>    one sample from that variant's own LM (an SFT or DPO policy)
+ * Not part of a run's config: it reads the trained cells and writes `<grid>/winrates/`.
+ */
+export interface WinratesConfig {
+  /** "<system> vs <system>" lines; empty: no win-rate stage. */
+  compare: string[];
+  /** The variant whose LM samples the candidates (`stochastic`, `bon:`). */
+  generator: string | null;
+  /** Evaluation rows whose prompts are answered (the first N); 0: all. */
+  prompts: number;
+  /** spec §8 #28. */
+  bon_n: number;
+  /** spec §8 #28 `bon_temperature`. */
+  temperature: number;
+  top_k: number;
+  top_p: number;
+  max_new_tokens: number;
+  /** spec §8 #23. */
+  generation_policy: 'lm' | 'q';
+  /** spec §8 #29 `judge_model`: the task's gold reward, a trained reward model, or your command. */
+  judge: 'gold' | 'reward_model' | 'command';
+  /** The variant whose reward model judges (`judge: reward_model`). */
+  judge_variant: string | null;
+  /** The judge program (`judge: command`): JSON lines on stdin, verdicts on stdout. */
+  judge_command: string | null;
+  /** spec §8 #29. */
+  judge_swap_positions: boolean;
+  /** spec §8 #29. */
+  tie_rule: 'both_orders_agree' | 'sum_of_orders';
+  /** Gold and reward-model judges: a difference of at most this is a tie. */
+  tie_margin: number;
+  judge_timeout_s: number;
+}
+
+export const DEFAULT_WINRATES: WinratesConfig = {
+  compare: [],
+  generator: null,
+  prompts: 100,
+  bon_n: 16,
+  temperature: 1.0,
+  top_k: 0,
+  top_p: 1.0,
+  max_new_tokens: 16,
+  generation_policy: 'lm',
+  judge: 'gold',
+  judge_variant: null,
+  judge_command: null,
+  judge_swap_positions: true,
+  tie_rule: 'both_orders_agree',
+  tie_margin: 0,
+  judge_timeout_s: 600,
+};
+
 /** The experiment file: a base config plus a grid of ablations × seeds. */
 export interface ExperimentConfig extends Omit<RunConfig, 'variant' | 'seed'> {
   seeds: number[];
   /** Where `ava-lab submit` runs the grid's cells (Slurm). */
   cluster: ClusterConfig;
+  /** Win rates of generated answers, judged after the grid trains. */
+  winrates: WinratesConfig;
   /** Named variants; each overrides keys of the base. Empty ⇒ one variant named ''. */
   ablations: Record<string, DeepPartial<Omit<RunConfig, 'name' | 'variant' | 'seed'>>>;
 }
@@ -354,6 +417,7 @@ export const DEFAULTS: Omit<ExperimentConfig, 'name'> = {
   seeds: [0],
   ablations: {},
   cluster: DEFAULT_CLUSTER,
+  winrates: DEFAULT_WINRATES,
   engine: DEFAULT_ENGINE,
   data: DEFAULT_DATA,
   tokenizer: DEFAULT_TOKENIZER,

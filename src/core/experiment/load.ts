@@ -21,6 +21,7 @@ import { SourceMap, type Segment } from './locate.js';
 import { canonicalJson, deepMerge, isPlainObject, type Plain } from './merge.js';
 import { experimentSchemaIssues } from './schemaCheck.js';
 import { cellIssues, type CellIssue } from './semantic.js';
+import { winratesProblems } from '../winrates/systems.js';
 
 export interface LoadedExperiment {
   /** The experiment file, as given. */
@@ -190,7 +191,13 @@ function normalise(config: ExperimentConfig, folder: string): ExperimentConfig {
 
 function gridDiagnostics(config: ExperimentConfig, map: SourceMap): Diagnostic[] {
   const variants = variantNames(config);
-  return [...variantNameDiagnostics(variants, map), ...cellDiagnostics(config, variants, map), ...redundantVariantDiagnostics(config, map)];
+  return [...variantNameDiagnostics(variants, map), ...cellDiagnostics(config, variants, map), ...redundantVariantDiagnostics(config, map), ...winratesDiagnostics(config, variants, map)];
+}
+
+/** The `winrates` section against the grid: systems, generator, judge (core/winrates/systems.ts). */
+function winratesDiagnostics(config: ExperimentConfig, variants: string[], map: SourceMap): Diagnostic[] {
+  const hasTask = variants.every((v) => variantSections(config, v).data.task !== null);
+  return winratesProblems(config.winrates, variants, hasTask).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
 }
 
 /** A JS object puts integer-like keys first: such names would lose their file order. */

@@ -13,7 +13,7 @@
  * the recipes set differently also names its `paper` value (the spec's default).
  */
 import { DEFAULT_RECIPE, DEFAULTS, recipeDefaults } from './config.js';
-import { CLUSTER_DOC, RECIPE_DOC, SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './schemaDocs.js';
+import { CLUSTER_DOC, RECIPE_DOC, WINRATES_DOC, SECTION_DOCS, SECTION_NAMES, type LeafDoc, type NestedDoc } from './schemaDocs.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -181,6 +181,7 @@ export function experimentSchema(): JsonSchema {
           '*Spec §2.4 (ablation switches, Table 1 rows).*',
       },
       cluster: objectSchema(CLUSTER_DOC as unknown as AnyNested, DEFAULTS.cluster as unknown as Record<string, unknown>, DEFAULTS.cluster as unknown as Record<string, unknown>, true),
+      winrates: objectSchema(WINRATES_DOC as unknown as AnyNested, DEFAULTS.winrates as unknown as Record<string, unknown>, DEFAULTS.winrates as unknown as Record<string, unknown>, true),
       ...sectionRefs(''),
     },
     definitions: definitions(),

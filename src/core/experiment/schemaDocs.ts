@@ -8,7 +8,7 @@
  * `cite` names where a key comes from: a spec section (`§2.2`), a spec §8 row (`§8 #12`), or
  * `lab` for a setting of AVA Lab itself (data, training loop, engine).
  */
-import type { ClusterConfig, DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
+import type { ClusterConfig, WinratesConfig, DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
 
 /** Enum keys must describe every value (a Record over the union); free strings may not. */
 type OptionsOf<V> =
@@ -510,5 +510,56 @@ export const CLUSTER_DOC: NestedDoc<ClusterConfig> = {
       cite: 'lab',
       minLength: 1,
     },
+  },
+};
+
+/** The top-level `winrates` section: generation, Best-of-N and judging after the grid trains. */
+export const WINRATES_DOC: NestedDoc<WinratesConfig> = {
+  description: 'Win / tie / lose of generated answers (Best-of-N, stochastic, trained policies), judged after the grid trains; written to `<grid>/winrates/`.',
+  cite: '§7',
+  keys: {
+    compare: {
+      description: 'One comparison per item: `<system> vs <system>`, systems `stochastic`, `bon:<variant>`, `bon:gold`, `policy:<variant>`. Empty: no win-rate stage.',
+      cite: '§10 Tables 2-5',
+      details:
+        '`stochastic` is the generator\'s first sample; `bon:<variant>` the best of `bon_n` samples by that variant\'s sequence reward R(y) (spec §6.7); ' +
+        '`bon:gold` the best by the task\'s gold reward (the ceiling); `policy:<variant>` one sample from that variant\'s own LM (SFT, DPO).',
+    },
+    generator: { description: 'The variant whose LM samples the candidates of `stochastic` and `bon:` (usually an `sft` variant).', cite: '§8 #28', minLength: 1 },
+    prompts: { description: 'How many evaluation rows (the first ones) have their prompt answered; 0: all.', cite: 'lab', integer: true, minimum: 0 },
+    bon_n: { description: 'Best-of-N: samples per prompt.', cite: '§8 #28', integer: true, minimum: 1 },
+    temperature: { description: 'Sampling temperature; 0: greedy.', cite: '§8 #28', minimum: 0 },
+    top_k: { description: 'Keep the k most probable tokens; 0: no top-k filter.', cite: 'lab', integer: true, minimum: 0 },
+    top_p: { description: 'Nucleus sampling: keep the most probable tokens whose mass reaches p; 1: no filter.', cite: 'lab', exclusiveMinimum: 0, maximum: 1 },
+    max_new_tokens: { description: 'Longest answer, in tokens (EOS ends it earlier; model.context caps it).', cite: 'lab', integer: true, minimum: 1 },
+    generation_policy: {
+      description: 'What an AVA-trained model samples from.',
+      cite: '§8 #23',
+      options: { lm: 'the LM head: softmax(z)', q: 'the Boltzmann policy over Q: softmax(β·Q)' },
+    },
+    judge: {
+      description: 'Who gives the verdicts.',
+      cite: '§8 #29',
+      options: {
+        gold: "the built-in task's exact gold reward (a tie within `tie_margin`)",
+        reward_model: "the sequence reward of `judge_variant`'s trained model",
+        command: '`judge_command`: your script or LLM judge, JSON lines on stdin and stdout',
+      },
+    },
+    judge_variant: { description: 'The variant whose reward model judges (`judge: reward_model`).', cite: 'lab', minLength: 1 },
+    judge_command: {
+      description: 'Judge program (`judge: command`), run with `sh -c` in the experiment folder.',
+      cite: '§8 #29',
+      minLength: 1,
+      details: 'Reads lines `{"id", "prompt", "first", "second"}` on stdin and prints one `{"id", "preferred": "first"|"second"|"tie"}` per line on stdout.',
+    },
+    judge_swap_positions: { description: 'Judge each prompt in both presentation orders (command judge).', cite: '§8 #29' },
+    tie_rule: {
+      description: 'How the two orders make one verdict.',
+      cite: '§8 #29',
+      options: { both_orders_agree: 'win or lose only when both orders agree, else tie', sum_of_orders: 'the sign of +1 / 0 / −1 summed over the orders' },
+    },
+    tie_margin: { description: 'Gold and reward-model judges: scores closer than this tie.', cite: '§7', minimum: 0 },
+    judge_timeout_s: { description: 'A judge command running longer fails with a timeout.', cite: 'lab', exclusiveMinimum: 0 },
   },
 };
