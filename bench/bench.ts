@@ -11,7 +11,11 @@
  * count stayed flat, and the load average each figure was measured under (timings taken on a
  * busy machine are not comparable). Results go to stdout and `bench/results.json`.
  *
- *   npm run bench -- [--steps N] [--backends wasm,cpu] [--no-torch] [--no-parallel]
+ * Sampling speed: new tokens per second of batched generation from the same model (16 prompts
+ * of 8 tokens, up to the 64-token context), with the key/value cache and without it (every
+ * step reruns the whole sequence), on each backend.
+ *
+ *   npm run bench -- [--steps N] [--backends wasm,cpu] [--no-torch] [--no-parallel] [--no-generation]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +26,10 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/core/engine/backend.js';
 import type { BackendChoice } from '../src/core/experiment/config.js';
-import { BENCH, makeBenchStep, tokensPerStep, type BenchObjective } from './setup.js';
+import { BENCH, benchModelConfig, benchSequences, makeBenchStep, tokensPerStep, type BenchObjective } from './setup.js';
+import { TQR } from '../src/core/model/tqr.js';
+import { generate } from '../src/core/generate/generate.js';
+import type { Tokenizer } from '../src/core/data/tokenizer.js';
 
 interface StepResult {
   backend: string;
@@ -49,6 +56,48 @@ interface Figure {
 }
 
 const WARMUP_STEPS = 3;
+
+interface GenerationResult {
+  backend: string;
+  cache: boolean;
+  tokens_per_s: number;
+  new_tokens: number;
+  seconds: number;
+  tensors_leaked: number;
+  load: [number, number];
+}
+
+const GEN_PROMPTS = 16;
+const GEN_PROMPT_LEN = 8;
+
+/** Batched sampling from the bench model: new tokens per second, with or without the cache. */
+async function timeGeneration(backend: BackendChoice, cache: boolean): Promise<GenerationResult> {
+  await initBackend(backend, () => {});
+  const model = new TQR(benchModelConfig(), BENCH.vocab, { seed: 0, heads: { q: false, reward: false, weights: false, value: false } });
+  const tok = { pad: 0, bos: 1, eos: 2, unk: 3 } as Tokenizer;
+  const prompts = benchSequences(GEN_PROMPTS, 11).map((s) => s.ids.slice(1, 1 + GEN_PROMPT_LEN));
+  const opts = { temperature: 1, topK: 0, topP: 1, maxNewTokens: BENCH.context, seed: 0, policy: 'lm' as const, beta: 1, batchSize: GEN_PROMPTS, useCache: cache };
+  generate(model, tok, prompts.slice(0, 2), 1, { ...opts, maxNewTokens: 4 }); // warm-up: kernels and constants
+  const before = tf.memory().numTensors;
+  const loadBefore = loadavg()[0];
+  const t0 = performance.now();
+  const gens = generate(model, tok, prompts, 1, opts);
+  const seconds = (performance.now() - t0) / 1000;
+  const newTokens = gens.reduce((n, g) => n + g.logp.length, 0);
+  const result: GenerationResult = { backend: tf.getBackend(), cache, tokens_per_s: newTokens / seconds, new_tokens: newTokens, seconds, tensors_leaked: tf.memory().numTensors - before, load: [loadBefore, loadavg()[0]] };
+  model.dispose();
+  return result;
+}
+
+function runGenerationWorker(backend: string, cache: boolean): Promise<GenerationResult> {
+  return new Promise((resolve, reject) => {
+    const args = [...process.execArgv, process.argv[1], '--worker', '--generation', '--backend', backend, ...(cache ? [] : ['--no-cache'])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as GenerationResult) : reject(new Error(`generation bench (${backend}) exited with ${code}`))));
+  });
+}
 
 /** Time `steps` training steps of one objective on the current backend, after the warm-up. */
 async function timeSteps(objective: BenchObjective, steps: number, workers: number, backend: BackendChoice): Promise<StepResult> {
@@ -163,9 +212,16 @@ async function main(): Promise<void> {
       backends: { type: 'string' },
       'no-torch': { type: 'boolean' },
       'no-parallel': { type: 'boolean' },
+      'no-generation': { type: 'boolean' },
+      generation: { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
     },
   });
   const steps = Number(values.steps ?? 20);
+  if (values.worker && values.generation) {
+    process.stdout.write(JSON.stringify(await timeGeneration(values.backend as BackendChoice, !values['no-cache'])) + '\n');
+    process.exit(0);
+  }
   if (values.worker) {
     const r = await timeSteps(values.objective as BenchObjective, steps, Number(values.workers ?? 1), values.backend as BackendChoice);
     process.stdout.write(JSON.stringify(r) + '\n');
@@ -214,10 +270,24 @@ async function main(): Promise<void> {
   for (const f of figures) {
     console.log(`  ${f.objective.padEnd(6)} ${f.setup.padEnd(26)} ${fmt(f.tokens_per_s)} tokens/s${f.ratio_to_pytorch === null ? '' : `  ${f.ratio_to_pytorch.toFixed(3)}x`}  ${loadText(f.load)}`);
   }
-  const flat = results.every((r) => r.tensors_at_end === r.tensors_after_warmup);
+  const generation: GenerationResult[] = [];
+  if (!values['no-generation']) {
+    console.log(`\nsampling: ${GEN_PROMPTS} prompts of ${GEN_PROMPT_LEN} tokens, batched, up to the ${BENCH.context}-token context (new tokens per second)`);
+    for (const backend of backends) {
+      const pair: GenerationResult[] = [];
+      for (const cache of [true, false]) {
+        const g = await runGenerationWorker(backend, cache);
+        pair.push(g);
+        generation.push(g);
+        console.log(`  ${g.backend.padEnd(10)} ${(cache ? 'KV cache' : 'no cache').padEnd(9)} ${fmt(g.tokens_per_s)} tokens/s  (${g.new_tokens} tokens in ${g.seconds.toFixed(2)} s; tensors leaked ${g.tensors_leaked})  ${loadText(g.load)}`);
+      }
+      console.log(`  ${pair[0].backend.padEnd(10)} the cache is ${(pair[0].tokens_per_s / pair[1].tokens_per_s).toFixed(2)}x faster`);
+    }
+  }
+  const flat = results.every((r) => r.tensors_at_end === r.tensors_after_warmup) && generation.every((g) => g.tensors_leaked === 0);
   console.log(`tensor count flat across steps: ${flat ? 'yes' : 'NO'}`);
   const out = join(benchDir(), 'results.json');
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), config: BENCH, steps, results, figures, torch, tensor_count_flat: flat }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), config: BENCH, steps, results, figures, torch, generation, tensor_count_flat: flat }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 }
 

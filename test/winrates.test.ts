@@ -111,7 +111,7 @@ for await (const line of createInterface({ input: process.stdin })) {
 `,
   );
   const exp = join(dir, 'wr.ava.yaml');
-  writeFileSync(exp, `${BASE}winrates:\n  generator: sft\n  prompts: 40\n  bon_n: 8\n  max_new_tokens: 10\n  compare: [bon:gold vs stochastic, bon:bt vs stochastic]\n`);
+  writeFileSync(exp, `${BASE}winrates:\n  generator: sft\n  prompts: 40\n  bon_n: 8\n  max_new_tokens: 10\n  ppo: { steps: 6, batch_size: 16 }\n  compare: [bon:gold vs stochastic, bon:bt vs stochastic, ppo:bt vs stochastic]\n`);
   const grid = join(dir, 'grid');
   const r = cli(['run', exp, '--out', grid, '--jobs', '2'], dir);
   assert.equal(r.code, 0, r.stderr);
@@ -141,6 +141,12 @@ for await (const line of createInterface({ input: process.stdin })) {
     assert.equal(cands.find((s) => s.scores['bon:bt'] === best).response, a.response);
   });
   assert.equal(readFileSync(join(grid, 'winrates', 'winrates.md'), 'utf8').includes('| bon:gold vs stochastic |'), true);
+  // PPO against the BT reward model: its iterations are logged, its answers judged like any system.
+  const ppoMetrics = readFileSync(join(grid, 'winrates', 'seed-1', 'ppo-bt', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(ppoMetrics.map((m) => m.step), [1, 2, 3, 4, 5, 6]);
+  assert.ok(ppoMetrics.every((m) => Number.isFinite(m['objective/kl']) && Number.isFinite(m['objective/scores']) && Number.isFinite(m['objective/gold'])));
+  assert.equal(report.comparisons[2].text, 'ppo:bt vs stochastic');
+  assert.equal(answers.filter((a) => a.system === 'ppo:bt').length, 40);
 
   // The same grid judged again by a command (prefers the longer answer, in both orders).
   const judged = join(dir, 'judged.ava.yaml');

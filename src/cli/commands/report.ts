@@ -1,7 +1,8 @@
 /**
  * `ava-lab report <grid_dir>`: the grid's result table over seeds (core/eval/report.ts), read
  * from its run directories, printed and written to `<grid_dir>/report.md`. `ava-lab run` writes
- * the same file at the end of a grid with several seeds.
+ * the same file at the end of a grid with several seeds. A grid with a win-rate stage also gets
+ * its tables (`<grid_dir>/winrates/winrates.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_METRICS, type GridManifest } f
 import { readStatus } from '../../core/run/status.js';
 import type { EvalSummary, MetricRecord } from '../../protocol/events.js';
 import type { Reporter } from '../reporter.js';
+import { WINRATES_DIR, WINRATES_REPORT } from '../../core/winrates/run.js';
+import { winratesMarkdown, type WinratesReport } from '../../core/winrates/report.js';
 
 export const GRID_REPORT = 'report.md';
 
@@ -52,5 +55,7 @@ export async function reportCommand(argv: string[], rep: Reporter): Promise<numb
   const text = writeGridReport(gridDir, readGridCells(gridDir), values.baseline as ObjectiveKind);
   rep.print(text);
   rep.print(`Written: ${join(gridDir, GRID_REPORT)}`);
+  const winrates = readJsonFile<WinratesReport>(join(gridDir, WINRATES_DIR, WINRATES_REPORT));
+  if (winrates) rep.print('\n' + winratesMarkdown(winrates));
   return EXIT.ok;
 }

@@ -258,6 +258,7 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
  *   bon:<variant>       the best of the `bon_n` samples by that variant's sequence reward R(y)
  *   bon:gold            the best by the task's gold reward (the oracle ceiling)
  *   policy:<variant>    one sample from that variant's own LM (an SFT or DPO policy)
+ *   ppo:<variant>       one sample from the generator after PPO against that variant's reward model
  * Not part of a run's config: it reads the trained cells and writes `<grid>/winrates/`.
  */
 export interface WinratesConfig {
@@ -289,7 +290,55 @@ export interface WinratesConfig {
   /** Gold and reward-model judges: a difference of at most this is a tie. */
   tie_margin: number;
   judge_timeout_s: number;
+  /** How `ppo:<variant>` systems are trained (spec §6.6). */
+  ppo: PpoConfig;
 }
+
+/**
+ * PPO of the generator against a trained reward model (spec §6.6: TRL's classic defaults where
+ * the paper is silent): a copy of the generator with a value head, a frozen copy as reference.
+ */
+export interface PpoConfig {
+  /** Rollout + update iterations. */
+  steps: number;
+  /** Prompts (training split) per rollout. */
+  batch_size: number;
+  mini_batches: number;
+  ppo_epochs: number;
+  lr: number;
+  init_kl_coef: number;
+  /** Adaptive KL control towards `target_kl` (false: kl_coef stays `init_kl_coef`). */
+  adap_kl_ctrl: boolean;
+  target_kl: number;
+  horizon: number;
+  gamma: number;
+  lam: number;
+  cliprange: number;
+  cliprange_value: number;
+  vf_coef: number;
+  whiten_advantages: boolean;
+  /** spec §8 #25: an AVA reward model's score is the sum of its per-step weighted means, or its sequence reward. */
+  rl_reward_mode: 'sum' | 'last';
+}
+
+export const DEFAULT_PPO: PpoConfig = {
+  steps: 60,
+  batch_size: 32,
+  mini_batches: 4,
+  ppo_epochs: 4,
+  lr: 1e-4,
+  init_kl_coef: 0.2,
+  adap_kl_ctrl: true,
+  target_kl: 6,
+  horizon: 10000,
+  gamma: 1,
+  lam: 0.95,
+  cliprange: 0.2,
+  cliprange_value: 0.2,
+  vf_coef: 0.1,
+  whiten_advantages: true,
+  rl_reward_mode: 'sum',
+};
 
 export const DEFAULT_WINRATES: WinratesConfig = {
   compare: [],
@@ -308,6 +357,7 @@ export const DEFAULT_WINRATES: WinratesConfig = {
   tie_rule: 'both_orders_agree',
   tie_margin: 0,
   judge_timeout_s: 600,
+  ppo: DEFAULT_PPO,
 };
 
 /** The experiment file: a base config plus a grid of ablations × seeds. */

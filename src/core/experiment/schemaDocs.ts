@@ -8,7 +8,7 @@
  * `cite` names where a key comes from: a spec section (`§2.2`), a spec §8 row (`§8 #12`), or
  * `lab` for a setting of AVA Lab itself (data, training loop, engine).
  */
-import type { ClusterConfig, WinratesConfig, DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
+import type { ClusterConfig, PpoConfig, WinratesConfig, DataConfig, EngineConfig, EvalConfig, ModelConfig, ObjectiveConfig, Recipe, RunConfig, TokenizerConfig, TrainConfig } from './config.js';
 
 /** Enum keys must describe every value (a Record over the union); free strings may not. */
 type OptionsOf<V> =
@@ -513,6 +513,34 @@ export const CLUSTER_DOC: NestedDoc<ClusterConfig> = {
   },
 };
 
+/** `winrates.ppo`: how `ppo:<variant>` systems are trained. */
+const PPO_DOC: NestedDoc<PpoConfig> = {
+  description: 'PPO of the generator against a reward model, for `ppo:<variant>` systems (TRL classic defaults where the paper is silent).',
+  cite: '§6.6',
+  keys: {
+    steps: { description: 'Rollout + update iterations.', cite: 'lab', integer: true, minimum: 1 },
+    batch_size: { description: 'Prompts of the training split per rollout.', cite: '§6.6', integer: true, minimum: 1 },
+    mini_batches: { description: 'Minibatches each rollout is split into per PPO epoch.', cite: '§6.6', integer: true, minimum: 1 },
+    ppo_epochs: { description: 'Passes over each rollout.', cite: '§6.6', integer: true, minimum: 1 },
+    lr: { description: 'AdamW learning rate of the policy and its value head.', cite: 'lab', exclusiveMinimum: 0 },
+    init_kl_coef: { description: 'Per-token KL penalty coefficient at the start.', cite: '§6.6', minimum: 0 },
+    adap_kl_ctrl: { description: 'Adapt the KL coefficient towards `target_kl`.', cite: '§6.6' },
+    target_kl: { description: 'Target KL (summed over a response) of the adaptive controller.', cite: '§6.6', exclusiveMinimum: 0 },
+    horizon: { description: 'Horizon of the adaptive KL controller, in sequences.', cite: '§6.6', exclusiveMinimum: 0 },
+    gamma: { description: 'Discount of GAE.', cite: '§6.6', minimum: 0, maximum: 1 },
+    lam: { description: 'λ of GAE.', cite: '§6.6', minimum: 0, maximum: 1 },
+    cliprange: { description: 'Policy ratio clip ε.', cite: '§6.6', exclusiveMinimum: 0 },
+    cliprange_value: { description: 'Value clip around the rollout values.', cite: '§6.6', exclusiveMinimum: 0 },
+    vf_coef: { description: 'Weight of the value loss.', cite: '§6.6', minimum: 0 },
+    whiten_advantages: { description: 'Normalise the advantages of each rollout to mean 0, std 1.', cite: '§6.6' },
+    rl_reward_mode: {
+      description: "The score of an AVA reward model (Eq. 19); other reward models give their sequence reward.",
+      cite: '§8 #25',
+      options: { sum: 'the sum of the per-step weighted means μ̃ over the response (Eq. 19, literal)', last: 'the sequence reward R(y) of `sequence_reward_mode`' },
+    },
+  },
+};
+
 /** The top-level `winrates` section: generation, Best-of-N and judging after the grid trains. */
 export const WINRATES_DOC: NestedDoc<WinratesConfig> = {
   description: 'Win / tie / lose of generated answers (Best-of-N, stochastic, trained policies), judged after the grid trains; written to `<grid>/winrates/`.',
@@ -561,5 +589,6 @@ export const WINRATES_DOC: NestedDoc<WinratesConfig> = {
     },
     tie_margin: { description: 'Gold and reward-model judges: scores closer than this tie.', cite: '§7', minimum: 0 },
     judge_timeout_s: { description: 'A judge command running longer fails with a timeout.', cite: 'lab', exclusiveMinimum: 0 },
+    ppo: PPO_DOC,
   },
 };

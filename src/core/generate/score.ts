@@ -9,7 +9,10 @@ import { collateSeqs } from '../data/batch.js';
 import { encodeSeq } from '../data/dataset.js';
 import type { TrainedRun } from '../eval/trained.js';
 import { disposeSeqBatch } from '../objectives/batching.js';
-import { sequenceRewards } from '../objectives/table.js';
+import { OBJECTIVES, sequenceRewards } from '../objectives/table.js';
+import { forwardSeq } from '../objectives/batching.js';
+import { tokenRewardReadout } from '../objectives/readout.js';
+import type { SeqBatch } from '../data/types.js';
 import { AvaError } from '../errors.js';
 
 export interface PromptResponse {
@@ -17,8 +20,12 @@ export interface PromptResponse {
   response: string;
 }
 
-/** R(y) of each text under the run's objective (sequence_reward_mode etc. of its config). */
-export function scoreTexts(trained: TrainedRun, items: readonly PromptResponse[], batchSize = 32): number[] {
+/**
+ * R(y) of each text under the run's objective (sequence_reward_mode etc. of its config); with
+ * `rl: 'sum'`, an objective with per-token rewards gives instead the sum of its per-step
+ * weighted means over the response (Eq. 19, spec §8 #25 `rl_reward_mode`).
+ */
+export function scoreTexts(trained: TrainedRun, items: readonly PromptResponse[], batchSize = 32, rl: 'sum' | 'last' = 'last'): number[] {
   const { run, tokenizer } = trained;
   const seqs = items.map((it, i) => {
     const seq = encodeSeq(it.prompt, it.response, tokenizer, run.model.context, 'prompt_left');
@@ -28,9 +35,17 @@ export function scoreTexts(trained: TrainedRun, items: readonly PromptResponse[]
   const out: number[] = [];
   for (let i = 0; i < seqs.length; i += batchSize) {
     const batch = collateSeqs(seqs.slice(i, i + batchSize), undefined, tokenizer.pad);
-    const r = tf.tidy(() => sequenceRewards(trained.models, batch, run).dataSync());
+    const eq19 = rl === 'sum' && OBJECTIVES[run.objective.kind].tokenRewards;
+    const r = tf.tidy(() => (eq19 ? summedTokenRewards(trained, batch) : sequenceRewards(trained.models, batch, run)).dataSync());
     disposeSeqBatch(batch);
     out.push(...r);
   }
   return out;
+}
+
+/** Σ over response tokens of the weighted mean μ̃ (spec §5 readout), [B]. */
+function summedTokenRewards(trained: TrainedRun, batch: SeqBatch): tf.Tensor1D {
+  const { run } = trained;
+  const view = forwardSeq(trained.models.policy, batch, OBJECTIVES[run.objective.kind].forward(run.model, false));
+  return tf.sum(tf.mul(tokenRewardReadout(view, run.model, run.objective).mean, batch.resp), 1) as tf.Tensor1D;
 }

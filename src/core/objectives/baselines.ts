@@ -46,7 +46,7 @@ export function dpoLoss(
 }
 
 /** log π(ids[k+1] | ids[0..k]) at every position k (0-based), [B,T]; the last column is junk (mask it). */
-function tokenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor2D {
+export function tokenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor2D {
   return logBoltz(logits, nextActions(ids), 1) as tf.Tensor2D;
 }
 

@@ -5,13 +5,14 @@
  *   <grid>/winrates/seed-<n>/samples.jsonl    every candidate: prompt, sample, response, gold, R(y) per bon: variant
  *   <grid>/winrates/seed-<n>/answers.jsonl    each system's answer per prompt (and its gold)
  *   <grid>/winrates/seed-<n>/verdicts.jsonl   per comparison and prompt: both answers, the verdict, the judge's scores or orders
+ *   <grid>/winrates/seed-<n>/ppo-<variant>/metrics.jsonl   each PPO iteration (TRL's metric names; ../rl/trainPpo.ts)
  *   <grid>/winrates/winrates.json             WinratesReport (./report.ts), what `ava-lab report` and the extension read
  *   <grid>/winrates/winrates.md               the same as tables
  *
  * The models of seed n are the grid's cells of seed n; every cell a comparison needs must have
  * finished. Prompts are the first `prompts` rows of the evaluation file.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { demoText } from '../data/dataset.js';
 import { AvaError } from '../errors.js';
@@ -27,7 +28,8 @@ import { writeJsonAtomic, writeTextAtomic } from '../run/files.js';
 import { getTask } from '../tasks/index.js';
 import type { TaskDefinition } from '../tasks/task.js';
 import { dataFilesFor } from '../train/data.js';
-import { needsGenerator, parseComparison, systemName, variantOf, type Comparison, type System } from './systems.js';
+import { BASE_VARIANT_NAME, needsGenerator, parseComparison, systemName, variantOf, type Comparison, type System } from './systems.js';
+import { trainPpo } from '../rl/trainPpo.js';
 import { buildReport, winratesMarkdown, type SeedVerdicts, type WinratesReport } from './report.js';
 
 export const WINRATES_DIR = 'winrates';
@@ -91,7 +93,7 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
   };
   try {
     const first = await model(w.generator !== null ? variantOf(w.generator, variants)! : firstVariantOf(comparisons, variants));
-    const prompts = await evalPrompts(first.run, gridDir, w.prompts);
+    const prompts = await splitPrompts(first.run, gridDir, w.prompts, 'eval');
     const task = first.run.data.task ? getTask(first.run.data.task) : null;
     const gold = (prompt: string, response: string) => (task ? goldReward(task, prompt, response) : undefined);
     const sampling = (s: number): GenerateOptions => ({
@@ -110,6 +112,35 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
       const ids = prompts.map((p) => trained.tokenizer.encode(p));
       const gens = generate(trained.models.policy, trained.tokenizer, ids, n, { ...sampling(seed), beta: trained.run.objective.beta });
       return prompts.map((_, p) => gens.slice(p * n, (p + 1) * n).map((g) => trained.tokenizer.decode(g.ids).trim()));
+    };
+
+    /** PPO of the generator against the variant's reward model, then one answer per prompt. */
+    const ppoAnswers = async (variant: string): Promise<string[]> => {
+      const gen = await model(variantOf(w.generator!, variants)!);
+      const rm = await model(variant);
+      const dir = join(gridDir, WINRATES_DIR, `seed-${seed}`, `ppo-${variant || BASE_VARIANT_NAME}`);
+      rmSync(dir, { recursive: true, force: true });
+      hooks.log('info', `seed ${seed}: PPO of ${cellDirName(gen.run.variant, seed)} against the reward model of ${cellDirName(variant, seed)} (${w.ppo.steps} steps)`);
+      const trainPrompts = await splitPrompts(gen.run, gridDir, 0, 'train');
+      const { policy } = await trainPpo({
+        run: gen.run,
+        tokenizer: gen.tokenizer,
+        weights: gen.models.policy.variables(),
+        prompts: trainPrompts,
+        score: (items) => scoreTexts(rm, items, 32, w.ppo.rl_reward_mode),
+        ...(task && { gold: (prompt: string, response: string) => gold(prompt, response)! }),
+        ppo: w.ppo,
+        maxNewTokens: w.max_new_tokens,
+        seed,
+        dir,
+        signal: hooks.signal,
+        log: (m) => hooks.log('info', `seed ${seed}: ${m}`),
+      });
+      try {
+        return sample({ ...gen, models: { policy, reference: null } }, 1).map((c) => c[0]);
+      } finally {
+        policy.dispose();
+      }
     };
 
     // Candidates of the generator, scored by every bon: variant (and the gold).
@@ -151,6 +182,11 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
       answers.set(systemName(s), sample(await model(s.variant), 1).map((c) => c[0]));
     }
 
+    for (const s of systems) {
+      if (s.kind !== 'ppo') continue;
+      answers.set(systemName(s), await ppoAnswers(s.variant));
+    }
+
     const judge = await makeJudge(exp, expFile, task, seed, model);
     const verdicts: VerdictRow[] = [];
     const perComparison: SeedVerdicts['comparisons'] = [];
@@ -178,7 +214,7 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
 }
 
 function firstVariantOf(cs: Comparison[], variants: readonly string[]): string {
-  for (const c of cs) for (const s of [c.a, c.b]) if (s.kind === 'policy' || s.kind === 'bon') return s.variant;
+  for (const c of cs) for (const s of [c.a, c.b]) if (s.kind === 'policy' || s.kind === 'bon' || s.kind === 'ppo') return s.variant;
   return variants[0];
 }
 
@@ -197,10 +233,10 @@ export function pickBest(candidates: string[][], scores: readonly number[], n: n
   });
 }
 
-/** The first `limit` prompts of the run's evaluation file (0: all). */
-async function evalPrompts(run: RunConfig, gridDir: string, limit: number): Promise<string[]> {
+/** The first `limit` prompts of the run's evaluation (or training) file; 0: all. */
+async function splitPrompts(run: RunConfig, gridDir: string, limit: number, split: 'eval' | 'train'): Promise<string[]> {
   const files = await dataFilesFor(run, join(gridDir, 'data'));
-  const path = files.eval ?? files.train;
+  const path = split === 'train' ? files.train : (files.eval ?? files.train);
   const lines = readFileSync(path, 'utf8').split('\n');
   const prompts: string[] = [];
   for (let i = 0; i < lines.length && (limit === 0 || prompts.length < limit); i++) {

@@ -4,11 +4,12 @@
  *   stochastic          the generator's first sample
  *   bon:<variant>       best of N by that variant's sequence reward; bon:gold by the task's gold
  *   policy:<variant>    one sample from that variant's own LM
+ *   ppo:<variant>       one sample from the generator after PPO against that variant's reward model
  * `base` names the variant of an experiment without ablations (its cells' folder name).
  */
 import type { WinratesConfig } from '../experiment/config.js';
 
-export type System = { kind: 'stochastic' } | { kind: 'bon'; variant: string } | { kind: 'bon-gold' } | { kind: 'policy'; variant: string };
+export type System = { kind: 'stochastic' } | { kind: 'bon'; variant: string } | { kind: 'bon-gold' } | { kind: 'policy'; variant: string } | { kind: 'ppo'; variant: string };
 
 export interface Comparison {
   /** The line as written. */
@@ -36,6 +37,8 @@ export function systemName(s: System): string {
       return `bon:${s.variant || BASE_VARIANT_NAME}`;
     case 'policy':
       return `policy:${s.variant || BASE_VARIANT_NAME}`;
+    case 'ppo':
+      return `ppo:${s.variant || BASE_VARIANT_NAME}`;
   }
 }
 
@@ -44,11 +47,11 @@ export function parseSystem(text: string, variants: readonly string[]): System |
   const t = text.trim();
   if (t === 'stochastic') return { kind: 'stochastic' };
   if (t === 'bon:gold') return { kind: 'bon-gold' };
-  const m = /^(bon|policy):(.+)$/.exec(t);
-  if (!m) return `"${t}" is not a system; write stochastic, bon:<variant>, bon:gold or policy:<variant>`;
+  const m = /^(bon|policy|ppo):(.+)$/.exec(t);
+  if (!m) return `"${t}" is not a system; write stochastic, bon:<variant>, bon:gold, policy:<variant> or ppo:<variant>`;
   const variant = variantOf(m[2].trim(), variants);
   if (variant === null) return `"${t}" names no variant of this experiment (variants: ${variants.map((v) => v || BASE_VARIANT_NAME).join(', ')})`;
-  return m[1] === 'bon' ? { kind: 'bon', variant } : { kind: 'policy', variant };
+  return m[1] === 'bon' ? { kind: 'bon', variant } : m[1] === 'ppo' ? { kind: 'ppo', variant } : { kind: 'policy', variant };
 }
 
 export function parseComparison(text: string, variants: readonly string[]): Comparison | string {
@@ -63,7 +66,7 @@ export function parseComparison(text: string, variants: readonly string[]): Comp
 
 /** Whether any system needs the generator's samples. */
 export function needsGenerator(cs: readonly Comparison[]): boolean {
-  return cs.some((c) => [c.a, c.b].some((s) => s.kind === 'stochastic' || s.kind === 'bon' || s.kind === 'bon-gold'));
+  return cs.some((c) => [c.a, c.b].some((s) => s.kind !== 'policy'));
 }
 
 /** The problems of a winrates section against the grid's variants, each with the key it concerns. */
@@ -77,7 +80,7 @@ export function winratesProblems(w: WinratesConfig, variants: readonly string[],
   });
   if (w.compare.length === 0) return out;
   if (needsGenerator(comparisons)) {
-    if (w.generator === null) out.push({ key: ['winrates', 'generator'], message: 'stochastic and bon: systems need winrates.generator, the variant whose LM samples the candidates' });
+    if (w.generator === null) out.push({ key: ['winrates', 'generator'], message: 'stochastic, bon: and ppo: systems need winrates.generator, the variant whose LM samples the candidates (and PPO starts from)' });
     else if (variantOf(w.generator, variants) === null) out.push({ key: ['winrates', 'generator'], message: `generator "${w.generator}" is not a variant of this experiment` });
   }
   const usesGold = comparisons.some((c) => c.a.kind === 'bon-gold' || c.b.kind === 'bon-gold');
