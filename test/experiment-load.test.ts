@@ -48,7 +48,7 @@ describe('experiment fixtures: every diagnostic at its file:line:column and key'
 describe('example experiments', () => {
   const examples = readdirSync(join(root, 'examples'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ava.yaml'));
   it('include the demo, the Table 1 ablations and the JSONL example', () => {
-    for (const f of ['demo.ava.yaml', 'ablations.ava.yaml', 'jsonl-preferences.ava.yaml', 'paper/bon-harmless.ava.yaml']) assert.ok(examples.includes(f), f);
+    for (const f of ['demo.ava.yaml', 'ablations.ava.yaml', 'jsonl-preferences.ava.yaml', 'paper/winrates-harmless.ava.yaml']) assert.ok(examples.includes(f), f);
   });
   for (const f of examples) {
     it(`${f} validates without any diagnostic`, async () => {

@@ -14,12 +14,14 @@ import { DashboardPage } from './dashboard.js';
 import type { Page } from './page.js';
 import styles from './styles.css';
 import { TokenRewardsPage } from './tokenRewards.js';
+import { WinratesPage } from './winrates.js';
 import { logError, post } from './vscodeApi.js';
 
 const PAGES: Record<PanelKind, new (root: HTMLElement) => Page> = {
   dashboard: DashboardPage,
   compare: ComparePage,
   tokenRewards: TokenRewardsPage,
+  winrates: WinratesPage,
 };
 
 function applyStyles(): void {

@@ -72,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): void {
     'avaLab.resumeRun': (target?: RunsNode | string) => runCommands.resume(target),
     'avaLab.openDashboard': (target?: RunsNode | string) => runCommands.openDashboard(target),
     'avaLab.compareRuns': (target?: RunsNode | string | string[], selection?: RunsNode[]) => runCommands.compare(target, selection),
+    'avaLab.showWinrates': (target?: RunsNode | string) => runCommands.winrates(target),
     'avaLab.revealRun': (target?: RunsNode | string) => runCommands.reveal(target),
     'avaLab.deleteRun': (target?: RunsNode) => runCommands.delete(target),
     'avaLab.refreshRuns': () => tree.refresh(),

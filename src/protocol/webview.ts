@@ -11,14 +11,19 @@
  * by the webview; the snapshot always supersedes them.
  */
 import type { EvalSummary, LineRewards, MetricRecord, Phase, RunAlarm, RunStatus } from './events.js';
+import type { WinratesReport } from '../core/winrates/report.js';
+import type { VerdictRow } from '../core/winrates/run.js';
 
-export type PanelKind = 'dashboard' | 'compare' | 'tokenRewards';
+export type { VerdictRow, WinratesReport };
+
+export type PanelKind = 'dashboard' | 'compare' | 'tokenRewards' | 'winrates';
 
 /** `viewType` of each panel (the keys of its WebviewPanelSerializer). */
 export const PANEL_VIEW_TYPES: Record<PanelKind, string> = {
   dashboard: 'avaLab.dashboard',
   compare: 'avaLab.compare',
   tokenRewards: 'avaLab.tokenRewards',
+  winrates: 'avaLab.winrates',
 };
 
 /** Diverging colour scales offered for per-token rewards (all colour-blind safe). */
@@ -28,7 +33,8 @@ export type ColorSchemeName = 'blue-orange' | 'purple-orange' | 'blue-red';
 export type PanelArgs =
   | { kind: 'dashboard'; runDir: string }
   | { kind: 'compare'; runDirs: string[] }
-  | { kind: 'tokenRewards'; runDir: string; dataFile?: string; line?: number };
+  | { kind: 'tokenRewards'; runDir: string; dataFile?: string; line?: number }
+  | { kind: 'winrates'; gridDir: string };
 
 /** One run as the panels show it: identity, status and progress. */
 export interface RunSummary {
@@ -108,6 +114,14 @@ export interface TokenRewardsInit {
   dumpError?: string;
 }
 
+export interface WinratesInit {
+  type: 'winrates/init';
+  args: Extract<PanelArgs, { kind: 'winrates' }>;
+  /** `<grid>/winrates/winrates.json`, or null when the grid has none yet. */
+  report: WinratesReport | null;
+  error?: string;
+}
+
 export type HostToWebview =
   | DashboardInit
   | { type: 'dashboard/records'; records: MetricRecord[] }
@@ -119,7 +133,10 @@ export type HostToWebview =
   | { type: 'tokens/line'; line: number; result?: LineRewards; error?: string }
   /** Show this line of the data file (the panel was asked for it again, e.g. from a hover). */
   | { type: 'tokens/goto'; line: number }
-  | { type: 'colorScheme'; scheme: ColorSchemeName };
+  | { type: 'colorScheme'; scheme: ColorSchemeName }
+  | WinratesInit
+  /** The judged prompts of one comparison and seed (`<grid>/winrates/seed-<n>/verdicts.jsonl`). */
+  | { type: 'winrates/verdicts'; comparison: string; seed: number; rows: VerdictRow[]; error?: string };
 
 // ── webview → host ──────────────────────────────────────────────────────────
 
@@ -132,6 +149,7 @@ export type WebviewToHost =
   | { type: 'requestLine'; line: number }
   | { type: 'openDashboard'; runDir: string }
   | { type: 'openTokenRewards'; runDir: string }
+  | { type: 'requestVerdicts'; comparison: string; seed: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 export type HostMessageType = HostToWebview['type'];
@@ -140,6 +158,7 @@ export type WebviewMessageType = WebviewToHost['type'];
 const HOST_TYPES: ReadonlySet<string> = new Set<HostMessageType>([
   'dashboard/init', 'dashboard/records', 'dashboard/run', 'dashboard/eval',
   'compare/init', 'compare/run', 'tokens/init', 'tokens/line', 'tokens/goto', 'colorScheme',
+  'winrates/init', 'winrates/verdicts',
 ]);
 
 const EXPORT_FORMATS: ReadonlySet<string> = new Set<ExportFormat>(['csv', 'png', 'md', 'tex']);
@@ -178,6 +197,8 @@ export function isWebviewMessage(x: unknown): x is WebviewToHost {
     case 'openDashboard':
     case 'openTokenRewards':
       return isString(x.runDir);
+    case 'requestVerdicts':
+      return isString(x.comparison) && isLineNumber(x.seed);
     case 'log':
       return isString(x.level) && LOG_LEVELS.has(x.level) && isString(x.message);
     default:
@@ -195,5 +216,7 @@ export function isPanelArgs(x: unknown, kind: PanelKind): x is PanelArgs {
       return Array.isArray(x.runDirs) && x.runDirs.every(isString);
     case 'tokenRewards':
       return isString(x.runDir) && (x.dataFile === undefined || isString(x.dataFile)) && (x.line === undefined || isLineNumber(x.line));
+    case 'winrates':
+      return isString(x.gridDir);
   }
 }

@@ -18,7 +18,8 @@ import { demoText } from '../data/dataset.js';
 import { AvaError } from '../errors.js';
 import type { ExperimentConfig, RunConfig } from '../experiment/config.js';
 import { variantNames } from '../experiment/grid.js';
-import { goldJudge, goldReward, commandJudge, scoreJudge, type Judge, type JudgeItem } from '../eval/judges.js';
+import { goldJudge, goldReward, commandJudge, responseWords, scoreJudge, type Judge, type JudgeItem } from '../eval/judges.js';
+import { round6 } from '../tasks/random.js';
 import { loadTrainedRun, type TrainedRun } from '../eval/trained.js';
 import { generate, type GenerateOptions } from '../generate/generate.js';
 import { scoreTexts } from '../generate/score.js';
@@ -50,6 +51,9 @@ export interface VerdictRow {
   verdict: 'win' | 'tie' | 'lose';
   scores?: [number, number];
   orders?: string[];
+  /** Gold of each whitespace-separated word of a and b (built-in tasks). */
+  a_gold_words?: number[];
+  b_gold_words?: number[];
 }
 
 /** Runs the stage for every seed and writes the files above; returns the report. */
@@ -195,7 +199,11 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
       const items: JudgeItem[] = prompts.map((prompt, i) => ({ prompt, a: a[i], b: b[i] }));
       hooks.log('info', `seed ${seed}: judging ${c.text} on ${items.length} prompts (${judge.name})`);
       const judged = await judge.judge(items, hooks.signal);
-      judged.forEach((j, i) => verdicts.push({ comparison: c.text, prompt_index: i, prompt: items[i].prompt, a: items[i].a, b: items[i].b, verdict: j.verdict, ...(j.scores && { scores: j.scores }), ...(j.orders && { orders: j.orders }) }));
+      const words = (prompt: string, text: string) => task?.goldOf(prompt)?.(responseWords(text)).map(round6);
+      judged.forEach((j, i) => {
+        const [aWords, bWords] = [words(items[i].prompt, items[i].a), words(items[i].prompt, items[i].b)];
+        verdicts.push({ comparison: c.text, prompt_index: i, prompt: items[i].prompt, a: items[i].a, b: items[i].b, verdict: j.verdict, ...(j.scores && { scores: j.scores }), ...(j.orders && { orders: j.orders }), ...(aWords && { a_gold_words: aWords }), ...(bWords && { b_gold_words: bWords }) });
+      });
       perComparison.push({ text: c.text, verdicts: judged.map((j) => j.verdict) });
     }
 

@@ -1,5 +1,5 @@
 /**
- * The webview panels of AVA Lab: Run dashboard, Compare, Token rewards.
+ * The webview panels of AVA Lab: Run dashboard, Compare, Token rewards, Win rates.
  *
  * The extension host calls `registerPanels` once on activation: it keeps the services and
  * registers a WebviewPanelSerializer per panel so open panels come back after a window reload
@@ -14,6 +14,7 @@ import { DashboardPanel, dashboardTitle } from './dashboardPanel.js';
 import { panelOptions } from './panelWebview.js';
 import type { PanelServices } from './services.js';
 import { TokenRewardsPanel, tokenRewardsTitle } from './tokenRewardsPanel.js';
+import { WinratesPanel, winratesTitle } from './winratesPanel.js';
 
 export type { PanelServices } from './services.js';
 
@@ -21,6 +22,7 @@ let services: PanelServices | undefined;
 const dashboards = new Map<string, DashboardPanel>();
 const compares = new Map<string, ComparePanel>();
 const tokenPanels = new Map<string, TokenRewardsPanel>();
+const winratePanels = new Map<string, WinratesPanel>();
 
 export function registerPanels(context: vscode.ExtensionContext, panelServices: PanelServices): void {
   services = panelServices;
@@ -56,6 +58,13 @@ export function openTokenRewards(runDir: string, dataFile?: string, line?: numbe
   createTokenRewards(newPanel('tokenRewards', tokenRewardsTitle(dir), vscode.ViewColumn.Beside), dir, file, line);
 }
 
+export function openWinrates(gridDir: string): void {
+  const dir = resolve(gridDir);
+  const existing = winratePanels.get(dir);
+  if (existing) return existing.reveal();
+  createWinrates(newPanel('winrates', winratesTitle(dir), vscode.ViewColumn.Active), dir);
+}
+
 function requireServices(): PanelServices {
   if (!services) throw new Error('AVA Lab panels used before registerPanels()');
   return services;
@@ -79,6 +88,10 @@ function createCompare(panel: vscode.WebviewPanel, paths: string[]): void {
 
 function createTokenRewards(panel: vscode.WebviewPanel, runDir: string, dataFile?: string, line?: number): void {
   track(tokenPanels, runDir, new TokenRewardsPanel(panel, runDir, dataFile, line, requireServices()), panel);
+}
+
+function createWinrates(panel: vscode.WebviewPanel, gridDir: string): void {
+  track(winratePanels, gridDir, new WinratesPanel(panel, gridDir, requireServices()), panel);
 }
 
 function track<T>(registry: Map<string, T>, key: string, value: T, panel: vscode.WebviewPanel): void {
@@ -107,11 +120,13 @@ function open(args: PanelArgs, panel: vscode.WebviewPanel): void {
       return createCompare(panel, args.runDirs.map((d) => resolve(d)));
     case 'tokenRewards':
       return createTokenRewards(panel, resolve(args.runDir), args.dataFile, args.line);
+    case 'winrates':
+      return createWinrates(panel, resolve(args.gridDir));
   }
 }
 
 function disposeAll(): void {
-  for (const registry of [dashboards, compares, tokenPanels] as Map<string, { panel: vscode.WebviewPanel }>[]) {
+  for (const registry of [dashboards, compares, tokenPanels, winratePanels] as Map<string, { panel: vscode.WebviewPanel }>[]) {
     for (const p of [...registry.values()]) p.panel.dispose();
     registry.clear();
   }

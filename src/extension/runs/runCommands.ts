@@ -1,14 +1,15 @@
 /**
  * Commands on runs, from the Runs view (a node, or several selected nodes), from other
  * commands (a directory) or from the palette (a quick pick): Stop Run, Resume Run, Open Run
- * Dashboard, Compare Runs, Reveal in Explorer, Delete.
+ * Dashboard, Compare Runs, Show Win Rates, Reveal in Explorer, Delete.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunSupervisor } from '../backend/supervisor.js';
 import { resumeGrid } from '../experiments/experimentCommands.js';
-import { openCompare, openDashboard } from '../panels/index.js';
+import { openCompare, openDashboard, openWinrates } from '../panels/index.js';
+import { hasWinrates } from '../panels/winratesFiles.js';
 import { readGrid, type ExperimentEntry, type GridEntry, type RunEntry } from './runIndex.js';
 import { pickGrid, pickRun, pickRuns } from './runPicker.js';
 import type { RunsNode } from './runsTree.js';
@@ -75,6 +76,15 @@ export class RunCommands {
     else if (isNode(target)) dirs = [...new Set((selection?.length ? selection : [target]).flatMap(runDirsOf))];
     else dirs = (await pickRuns(this.runs(), 'Compare which runs? (pick two or more)'))?.map((r) => r.dir) ?? [];
     if (dirs.length) openCompare(dirs);
+  }
+
+  /** The Win rates panel of a grid (a run's node stands for its grid). */
+  async winrates(target: Target): Promise<void> {
+    let dir: string | undefined;
+    if (isNode(target)) dir = target.kind === 'run' ? path.dirname(path.dirname(target.run.dir)) : targetDir(target);
+    else if (typeof target === 'string') dir = target;
+    else dir = (await pickGrid(this.runs(), 'Win rates of which grid?', (g) => hasWinrates(g.dir)))?.dir;
+    if (dir) openWinrates(dir);
   }
 
   async reveal(target: Target): Promise<void> {

@@ -1,0 +1,66 @@
+// Win rates: train an SFT generator and a Bradley-Terry reward model from the palette; the run
+// ends with the win-rate stage; the Win rates panel shows its bars, a win rate equal to the
+// report's, the judged prompts of a comparison and both answers of one prompt side by side.
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { expect, test } from '../harness.mjs';
+import { panel, readJson, readJsonl, runDirOf, waitUntil } from './panels-common.mjs';
+
+const EXPERIMENT = `# Best-of-N by a Bradley-Terry reward model and by the gold, against one SFT sample (e2e test).
+name: winrates
+seeds: [0]
+data:
+  task: harmless
+  task_options: { n_train: 400, n_eval: 40, noise: 0.1, seed: 0 }
+tokenizer: { kind: word }
+model: { n_layer: 1, n_head: 2, d_model: 32, context: 24, pref_attn_dim: 16 }
+train: { steps: 120, batch_size: 16, lr: 3.0e-3, log_every: 20, eval_every: 120, checkpoint_every: 120 }
+eval: { dump_token_rewards: 0 }
+ablations:
+  sft: { objective: { kind: sft } }
+  bt: { objective: { kind: bt } }
+winrates:
+  generator: sft
+  prompts: 30
+  bon_n: 8
+  max_new_tokens: 10
+  compare: [bon:bt vs stochastic, bon:gold vs stochastic]
+`;
+
+test('Win rates panel: bars from the report, judged prompts, both answers side by side', async (vs) => {
+  writeFileSync(join(vs.workspace, 'winrates.ava.yaml'), EXPERIMENT);
+  await vs.openFile('winrates.ava.yaml');
+  await vs.command('AVA Lab: Run Experiment');
+  await vs.pick('Whole grid');
+  const grid = await waitUntil('the grid folder', () => dirname(dirname(runDirOf(vs, 'winrates', join('sft', 'seed-0')))), { timeoutMs: 60_000 });
+  const reportFile = join(grid, 'winrates', 'winrates.json');
+  await waitUntil('the win-rate report', () => existsSync(reportFile), { timeoutMs: 240_000 });
+  const report = readJson(reportFile);
+
+  await vs.command('AVA Lab: Show Win Rates');
+  await vs.pick('winrates');
+  const web = await panel(vs, 'winrates-table');
+  const row = web.locator('[data-testid="winrate-row"][data-comparison="bon:gold vs stochastic"]');
+  await row.waitFor();
+  const gold = report.comparisons.find((c) => c.text === 'bon:gold vs stochastic');
+  const shown = await row.getByTestId('winrate-win').textContent();
+  expect(shown === `win ${(100 * gold.mean.win).toFixed(1)}`, `the panel's win rate (${shown}) is the report's (${gold.mean.win})`);
+  expect(gold.mean.lose === 0, 'the best of 8 by the gold never loses to one of the 8');
+  const widths = await row.locator('.wtl-bar').evaluate((bar) => [...bar.children].map((c) => c.getBoundingClientRect().width / bar.getBoundingClientRect().width));
+  expect(Math.abs(widths[0] - gold.mean.win) < 0.02, `the win segment spans the win share of the bar (${widths[0].toFixed(3)} vs ${gold.mean.win})`);
+
+  await row.click();
+  const prompts = web.getByTestId('judged-prompt');
+  await waitUntil('the judged prompts', async () => (await prompts.count()) === 30);
+  const verdicts = readJsonl(join(grid, 'winrates', 'seed-0', 'verdicts.jsonl')).filter((v) => v.comparison === 'bon:gold vs stochastic');
+  const first = await prompts.first().getAttribute('data-verdict');
+  expect(first === verdicts[0].verdict, `prompt 1's verdict is the file's (${first} vs ${verdicts[0].verdict})`);
+  await prompts.first().click();
+  const a = web.getByTestId('answer-a');
+  await a.waitFor();
+  const words = await a.locator('.token').evaluateAll((ts) => ts.map((t) => t.textContent).join(' '));
+  expect(words === verdicts[0].a.split(/\s+/).filter((w) => w).join(' '), `answer A is bon:gold's answer (${words})`);
+  expect((await web.getByTestId('answer-b').locator('.token').count()) > 0 || verdicts[0].b === '', 'answer B is shown beside it');
+  await vs.command('Notifications: Clear All Notifications');
+  await vs.screenshot('winrates');
+}, { timeoutMs: 400_000 });
