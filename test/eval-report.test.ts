@@ -83,3 +83,23 @@ test('meanTermGrads and termGradsMarkdown: per-term norms averaged over steps, t
   assert.equal(md[2], '| a | paper | 3.00 | 4.00 |');
   assert.equal(termGradsMarkdown([cell('b', 0, 'bt', 'paper', 0.6)]), '');
 });
+
+test('gridReportMarkdown: McNemar on per-pair correctness, discordant pairs summed over seeds', () => {
+  // seed 0: A right where B wrong on 3 pairs, B right where A wrong on 1; seed 1: 2 vs 0 ⇒ 5:1, p = 2·(1 + 6)/64
+  const a0 = [true, true, true, false, true, false];
+  const b0 = [false, false, false, true, true, false];
+  const a1 = [true, true, false, false];
+  const b1 = [false, false, false, false];
+  const cells = [
+    cell('robust', 0, 'ava-p', 'robust', 0.8, 'harmless', { pairCorrect: a0 }),
+    cell('robust', 1, 'ava-p', 'robust', 0.84, 'harmless', { pairCorrect: a1 }),
+    cell('bt', 0, 'bt', 'robust', 0.81, 'harmless', { pairCorrect: b0 }),
+    cell('bt', 1, 'bt', 'robust', 0.82, 'harmless', { pairCorrect: b1 }),
+  ];
+  const lines = gridReportMarkdown(cells, { baseline: 'bt' }).trim().split('\n');
+  const robust = lines.find((l) => l.startsWith('| robust |'))!.split(' | ');
+  assert.match(robust[8], /^\+0\.50 ± 2\.12 \(p 0\.795, n 2; McNemar p 0\.219, 5:1 pairs\)$/);
+  // Without per-pair results (older runs) the column is the t-test alone.
+  const old = cells.map((c) => ({ ...c, pairCorrect: undefined }));
+  assert.match(gridReportMarkdown(old, { baseline: 'bt' }).split('\n').find((l) => l.startsWith('| robust |'))!, /\(p 0\.795, n 2\) \|/);
+});

@@ -118,6 +118,12 @@ for await (const line of createInterface({ input: process.stdin })) {
   assert.match(r.stdout, /# Win rates: wr/);
   const report = JSON.parse(readFileSync(join(grid, 'winrates', 'winrates.json'), 'utf8')) as WinratesReport;
   assert.deepEqual(report.seeds, [0, 1]);
+  // Each cell keeps its per-pair evaluation (for McNemar between variants): it adds up to eval.json's accuracy.
+  const evalPairs = readFileSync(join(grid, 'bt', 'seed-0', 'eval_pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(evalPairs.length, 60);
+  const acc = JSON.parse(readFileSync(join(grid, 'bt', 'seed-0', 'eval.json'), 'utf8')).reward_acc.value;
+  assert.equal(evalPairs.filter((p) => p.correct).length / 60, acc);
+  assert.ok(evalPairs.every((p) => p.correct === p.chosen > p.rejected && Number.isInteger(p.line)));
   const [gold, bt] = report.comparisons;
   // The gold's best of 8 includes the one sample: it can tie but never lose.
   assert.equal(gold.pooled.lose.value, 0);

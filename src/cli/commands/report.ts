@@ -12,7 +12,7 @@ import type { ObjectiveKind } from '../../core/experiment/config.js';
 import { parseRunConfigYaml } from '../../core/experiment/grid.js';
 import { gridReportMarkdown, meanTermGrads, termGradsMarkdown, type ReportCell } from '../../core/eval/report.js';
 import { readJsonFile, readJsonlFile, writeTextAtomic } from '../../core/run/files.js';
-import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_METRICS, type GridManifest } from '../../core/run/layout.js';
+import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_EVAL_PAIRS, RUN_METRICS, type EvalPairRow, type GridManifest } from '../../core/run/layout.js';
 import { readStatus } from '../../core/run/status.js';
 import type { EvalSummary, MetricRecord } from '../../protocol/events.js';
 import type { Reporter } from '../reporter.js';
@@ -28,7 +28,17 @@ export function readReportCell(dir: string, variant: string, seed: number): Repo
   const run = parseRunConfigYaml(readFileSync(configFile, 'utf8'), configFile);
   const records = readJsonlFile<MetricRecord>(join(dir, RUN_METRICS));
   const last = [...records].reverse().find((r) => r.phase === 'train')?.values ?? {};
-  return { variant, seed, run, summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)), last, termGrads: meanTermGrads(records), alarms: readStatus(dir)?.alarms ?? [] };
+  const pairs = readJsonlFile<EvalPairRow>(join(dir, RUN_EVAL_PAIRS));
+  return {
+    variant,
+    seed,
+    run,
+    summary: readJsonFile<EvalSummary>(join(dir, RUN_EVAL)),
+    last,
+    termGrads: meanTermGrads(records),
+    alarms: readStatus(dir)?.alarms ?? [],
+    ...(pairs.length > 0 && { pairCorrect: pairs.map((p) => p.correct === true) }),
+  };
 }
 
 export function readGridCells(gridDir: string): ReportCell[] {
@@ -40,7 +50,7 @@ export function readGridCells(gridDir: string): ReportCell[] {
 /** The report text with a header naming the grid, written to the grid folder. */
 export function writeGridReport(gridDir: string, cells: readonly ReportCell[], baseline: ObjectiveKind): string {
   const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST));
-  const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test.\n\n`;
+  const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test; where the runs saved per-pair results, McNemar's exact test on the pairs only one of the two ranks right (x:y = this variant : the baseline, summed over seeds).\n\n`;
   const grads = termGradsMarkdown(cells);
   const gradHead = '\nGradient norm each loss term alone sends to the reward head and to the weight head (mean over seeds and logged objective steps, before clipping; train.term_grads_every):\n\n';
   const text = head + gridReportMarkdown(cells, { baseline }) + (grads ? gradHead + grads : '');

@@ -1,14 +1,15 @@
 /**
  * The grid report: one row per variant, aggregated over its seeds (mean ± sample std), with
  * the worst seed, the best possible accuracy, a paired comparison against the baseline
- * objective on the same data (same seeds, paired t-test), the token attribution and the
+ * objective on the same data (same seeds, paired t-test; and McNemar's exact test on the
+ * per-pair correctness where the runs saved it), the token attribution and the
  * alarms. Written by `ava-lab run` as `report.md` in the grid folder and by `ava-lab report`;
  * the README's tables are this output, pasted as written. Pure: no I/O.
  */
 import type { EvalSummary, RunAlarm } from '../../protocol/events.js';
 import type { ObjectiveKind, RunConfig } from '../experiment/config.js';
 import { canonicalJson } from '../experiment/merge.js';
-import { pairedComparison } from './stats.js';
+import { binomialTwoSidedP, pairedComparison } from './stats.js';
 
 /** One finished (or not) cell of a grid, as read from its run directory. */
 export interface ReportCell {
@@ -21,6 +22,8 @@ export interface ReportCell {
   /** Mean over the objective's logged steps of each `grad_<group>.<term>` (train.term_grads_every), {} without them. */
   termGrads: Record<string, number>;
   alarms: RunAlarm[];
+  /** Per evaluation pair of the final evaluation, whether it was ranked right (eval_pairs.jsonl); absent for older runs. */
+  pairCorrect?: boolean[];
 }
 
 export interface ReportOptions {
@@ -81,12 +84,38 @@ function versusBaseline(row: VariantRows, rows: readonly VariantRows[], baseline
     const b = bySeed.get(c.seed);
     return a !== undefined && b !== undefined ? [[a, b] as const] : [];
   });
-  if (pairs.length < 2) return '—';
+  const mcnemar = pooledMcNemar(row.cells, base.cells);
+  const exact = mcnemar === null ? '' : `; McNemar p ${pText(mcnemar.p)}, ${mcnemar.onlyA}:${mcnemar.onlyB} pairs`;
+  if (pairs.length < 2) return exact ? exact.slice(2) : '—';
   const cmp = pairedComparison(
     pairs.map((p) => p[0]),
     pairs.map((p) => p[1]),
   );
-  return `${signed(cmp.meanDiff * 100)} ± ${(cmp.sdDiff * 100).toFixed(2)} (p ${cmp.p < 0.001 ? '< 0.001' : cmp.p.toFixed(3)}, n ${cmp.n})`;
+  return `${signed(cmp.meanDiff * 100)} ± ${(cmp.sdDiff * 100).toFixed(2)} (p ${pText(cmp.p)}, n ${cmp.n}${exact})`;
+}
+
+const pText = (p: number): string => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+
+/**
+ * McNemar's exact test on per-pair correctness, seed by seed on the same evaluation pairs, the
+ * discordant counts summed over the seeds both have: pairs only this variant ranks right vs
+ * pairs only the baseline does. Null when a seed lacks eval_pairs.jsonl or the pairs differ.
+ */
+function pooledMcNemar(cells: readonly ReportCell[], base: readonly ReportCell[]): { onlyA: number; onlyB: number; p: number } | null {
+  const bySeed = new Map(base.map((c) => [c.seed, c.pairCorrect]));
+  let onlyA = 0;
+  let onlyB = 0;
+  let seeds = 0;
+  for (const c of cells) {
+    const b = bySeed.get(c.seed);
+    if (!c.pairCorrect || !b || b.length !== c.pairCorrect.length) continue;
+    seeds++;
+    c.pairCorrect.forEach((x, i) => {
+      if (x && !b[i]) onlyA++;
+      else if (!x && b[i]) onlyB++;
+    });
+  }
+  return seeds === 0 ? null : { onlyA, onlyB, p: binomialTwoSidedP(onlyA, onlyA + onlyB) };
 }
 
 /** The report as a Markdown table (GitHub flavour), one row per variant in grid order. */

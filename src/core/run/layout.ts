@@ -11,6 +11,7 @@
  *       status.json                  RunStatusFile (rewritten atomically)
  *       metrics.jsonl                MetricRecord per line, appended + flushed every logged step
  *       eval.json                    EvalSummary of the final evaluation
+ *       eval_pairs.jsonl             EvalPairRow per evaluation pair of the final evaluation (McNemar between runs)
  *       evals.jsonl                  EvalSummary per periodic evaluation
  *       token_rewards.jsonl          LineRewards of the first `eval.dump_token_rewards` eval examples
  *       stderr.log                   what the backend wrote to stderr (kept for failed runs)
@@ -27,6 +28,16 @@ export const RUN_STATUS = 'status.json';
 export const RUN_METRICS = 'metrics.jsonl';
 export const RUN_EVAL = 'eval.json';
 export const RUN_EVALS = 'evals.jsonl';
+export const RUN_EVAL_PAIRS = 'eval_pairs.jsonl';
+
+/** One evaluation pair of the final evaluation: its data line, both sequence rewards, whether the model ranked it right. */
+export interface EvalPairRow {
+  line: number;
+  chosen: number;
+  rejected: number;
+  /** R(y⁺) > R(y⁻) (a tie is wrong, as in reward accuracy's default). */
+  correct: boolean;
+}
 export const RUN_TOKEN_REWARDS = 'token_rewards.jsonl';
 export const RUN_STDERR = 'stderr.log';
 export const CHECKPOINTS_DIR = 'checkpoints';

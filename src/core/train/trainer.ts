@@ -27,6 +27,8 @@ import {
   RUN_ENV,
   RUN_EVAL,
   RUN_EVALS,
+  RUN_EVAL_PAIRS,
+  type EvalPairRow,
   RUN_METRICS,
   RUN_TOKEN_REWARDS,
   checkpointDirName,
@@ -35,7 +37,7 @@ import {
 import { readStatus, writeStatus } from '../run/status.js';
 import { CollapseMonitor } from './alarms.js';
 import { termGradNorms } from './termGrads.js';
-import { bestPossibleAccuracy, evaluate } from '../eval/evaluate.js';
+import { bestPossibleAccuracy, scorePairs, summarise } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { tokenAttribution } from '../eval/attribution.js';
 import { prepareData, type PreparedData } from './data.js';
@@ -288,8 +290,13 @@ export class Trainer {
     return bestPossibleAccuracy(this.data.evalPairs) ?? this.data.files.task?.bestPossibleAccuracy;
   }
 
-  private runEval(step: number): EvalSummary {
-    const summary = evaluate(this.models, this.data.evalPairs, this.run, step, this.bestPossible());
+  private runEval(step: number, keepPairs = false): EvalSummary {
+    const scores = scorePairs(this.models, this.data.evalPairs, this.run);
+    const summary = summarise(step, scores, this.data.evalPairs, this.run, this.bestPossible());
+    if (keepPairs && this.data.evalPairs.length) {
+      const rows: EvalPairRow[] = this.data.evalPairs.map((p, i) => ({ line: p.line, chosen: scores.chosen[i], rejected: scores.rejected[i], correct: scores.chosen[i] > scores.rejected[i] }));
+      writeTextAtomic(join(this.dir, RUN_EVAL_PAIRS), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    }
     if (summary.reward_acc) this.logMetric('eval', step, { reward_acc: summary.reward_acc.value, ...(summary.gold_acc ? { gold_acc: summary.gold_acc.value } : {}) });
     new JsonlAppender(join(this.dir, RUN_EVALS)).append(summary);
     this.hooks.emit({ type: 'eval', run_dir: this.dir, summary });
@@ -297,7 +304,7 @@ export class Trainer {
   }
 
   private finalEvaluation(step: number): EvalSummary {
-    const summary = this.runEval(step);
+    const summary = this.runEval(step, true);
     summary.eval_file = this.data.files.eval;
     summary.task = this.data.files.task?.name ?? null;
     // Per-token rewards: every eval sample when the task has gold token rewards to compare
