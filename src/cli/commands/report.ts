@@ -1,5 +1,7 @@
 /**
- * `ava-lab report <grid_dir>`: the grid's result table over seeds (core/eval/report.ts), read
+ * `ava-lab report <grid_dir> [--format md|csv|latex|json]`: the grid's result table over seeds
+ * (core/eval/report.ts) and, when its variants span several tasks, the methods × tasks table of
+ * the paper's Table 1 (core/eval/methodTable.ts), read
  * from its run directories, printed and written to `<grid_dir>/report.md`. `ava-lab run` writes
  * the same file at the end of a grid with several seeds. A grid with a win-rate stage also gets
  * its tables (`<grid_dir>/winrates/winrates.json`).
@@ -11,6 +13,7 @@ import { AvaError, EXIT } from '../../core/errors.js';
 import type { ObjectiveKind } from '../../core/experiment/config.js';
 import { parseRunConfigYaml } from '../../core/experiment/grid.js';
 import { gridReportMarkdown, meanTermGrads, termGradsMarkdown, type ReportCell } from '../../core/eval/report.js';
+import { methodTableCsv, methodTableLatex, methodTableMarkdown, methodTaskTable } from '../../core/eval/methodTable.js';
 import { readJsonFile, readJsonlFile, writeTextAtomic } from '../../core/run/files.js';
 import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_EVAL_PAIRS, RUN_METRICS, type EvalPairRow, type GridManifest } from '../../core/run/layout.js';
 import { readStatus } from '../../core/run/status.js';
@@ -53,19 +56,52 @@ export function writeGridReport(gridDir: string, cells: readonly ReportCell[], b
   const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test; where the runs saved per-pair results, McNemar's exact test on the pairs only one of the two ranks right (x:y = this variant : the baseline, summed over seeds).\n\n`;
   const grads = termGradsMarkdown(cells);
   const gradHead = '\nGradient norm each loss term alone sends to the reward head and to the weight head (mean over seeds and logged objective steps, before clipping; train.term_grads_every):\n\n';
-  const text = head + gridReportMarkdown(cells, { baseline }) + (grads ? gradHead + grads : '');
+  const table = methodTaskTable(cells, baseline);
+  const tableHead = `\nReward accuracy %, methods × tasks (the shape of the paper's Table 1): mean ± std over seeds; **bold**: the best mean of the task; †: differs from ${table?.baseline ?? baseline} on that task with p < 0.05 (McNemar's exact test on the per-pair results summed over seeds; the paired t-test where runs did not save them).\n\n`;
+  const text = head + gridReportMarkdown(cells, { baseline }) + (table ? tableHead + methodTableMarkdown(table) : '') + (grads ? gradHead + grads : '');
   writeTextAtomic(join(gridDir, GRID_REPORT), text);
   return text;
 }
 
+const FORMATS = ['md', 'csv', 'latex', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
 export async function reportCommand(argv: string[], rep: Reporter): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { baseline: { type: 'string', default: 'bt' }, json: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab report <grid_dir> [--baseline bt|pt|dpo|…]');
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { baseline: { type: 'string', default: 'bt' }, format: { type: 'string', default: 'md' }, json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab report <grid_dir> [--baseline bt|pt|dpo|…] [--format md|csv|latex|json]');
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new AvaError('usage', `--format must be one of ${FORMATS.join(', ')}, got '${values.format}'`);
   const gridDir = resolve(positionals[0]);
-  const text = writeGridReport(gridDir, readGridCells(gridDir), values.baseline as ObjectiveKind);
+  const baseline = values.baseline as ObjectiveKind;
+  const cells = readGridCells(gridDir);
+  const winrates = readJsonFile<WinratesReport>(join(gridDir, WINRATES_DIR, WINRATES_REPORT));
+  if (format !== 'md') {
+    const table = methodTaskTable(cells, baseline);
+    if (format === 'json') {
+      rep.print(JSON.stringify({ version: 1, grid: gridDir, baseline, table1: table, variants: variantSummaries(cells), winrates }, null, 2));
+      return EXIT.ok;
+    }
+    if (!table) throw new AvaError('usage', `--format ${format} prints the methods × tasks table, and this grid's variants cover one task only (use --format md or json)`);
+    rep.print(format === 'csv' ? methodTableCsv(table) : methodTableLatex(table));
+    return EXIT.ok;
+  }
+  const text = writeGridReport(gridDir, cells, baseline);
   rep.print(text);
   rep.print(`Written: ${join(gridDir, GRID_REPORT)}`);
-  const winrates = readJsonFile<WinratesReport>(join(gridDir, WINRATES_DIR, WINRATES_REPORT));
   if (winrates) rep.print('\n' + winratesMarkdown(winrates));
   return EXIT.ok;
+}
+
+/** Per variant and seed, what the JSON report lists: the task, recipe, objective and accuracy. */
+function variantSummaries(cells: readonly ReportCell[]) {
+  return cells.map((c) => ({
+    variant: c.variant,
+    seed: c.seed,
+    task: c.run.data.task,
+    recipe: c.run.recipe,
+    objective: c.run.objective.kind,
+    reward_acc: c.summary?.reward_acc ?? null,
+    best_possible_acc: c.summary?.best_possible_acc ?? null,
+    alarms: c.alarms.map((a) => a.kind),
+  }));
 }
