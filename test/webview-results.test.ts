@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { CompareRun } from '../src/protocol/webview.js';
 import { latexEscape, seriesToCsv, toCsv, toLatexTable, toMarkdownTable } from '../src/ui-common/exportFormats.js';
 import { formatDelta, formatDuration, formatMeanStd, formatNumber, formatValue } from '../src/ui-common/format.js';
-import { baselineDeltas, buildResultTable, resultDescriptors, resultTextTable } from '../src/ui-common/results.js';
+import { baselineDeltas, baselineMcNemar, buildResultTable, resultDescriptors, resultTextTable } from '../src/ui-common/results.js';
 import { bestIndices, groupBy, meanStd } from '../src/ui-common/stats.js';
 
 function run(variant: string, seed: number, acc: number, loss: number, extra: Record<string, unknown> = {}): CompareRun {
@@ -134,4 +134,25 @@ test('the AVA diagnostics are unranked columns read from the last training recor
   assert.equal(cols[w].better, null);
   assert.deepEqual(runs.map(cols.find((c) => c.id === 'reward_margin')!.value), [0.2, 0.2, undefined]);
   assert.ok(!resultDescriptors([run('bt', 0, 0.8, 1)]).some((c) => c.id === 'response_weight'), 'no column without the diagnostic');
+});
+
+test('McNemar against the baseline row: discordant pairs summed over matched seeds; absent without per-pair results', () => {
+  const T = true;
+  const F = false;
+  const runs = [
+    { ...run('bt', 0, 0.5, 1), pairCorrect: [T, F, F, F] },
+    { ...run('bt', 1, 0.5, 1), pairCorrect: [T, T, F, F] },
+    { ...run('ava', 0, 1, 1), pairCorrect: [T, T, T, T] }, // 3 only ava
+    { ...run('ava', 1, 0.75, 1), pairCorrect: [F, T, T, T] }, // 2 only ava, 1 only bt
+    run('old', 0, 0.6, 1),
+  ];
+  const table = buildResultTable(runs, resultDescriptors(runs), 'variant');
+  const m = baselineMcNemar(table, 0);
+  assert.equal(m[0], undefined, 'the baseline itself');
+  assert.deepEqual({ ...m[1], p: undefined }, { p: undefined, onlyRow: 5, onlyBaseline: 1 });
+  assert.ok(Math.abs(m[1]!.p - (2 * 7) / 64) < 1e-12); // 5:1 ⇒ 2·(1 + 6)/2⁶
+  assert.equal(m[2], undefined, 'a run without eval_pairs.jsonl');
+  const text = resultTextTable(table, 0);
+  const acc = table.columns.findIndex((c) => c.id === 'reward_acc');
+  assert.match(text.rows[1][2 + acc], /McNemar p 0\.219\)$/);
 });

@@ -1,6 +1,6 @@
 /**
  * Compare page: a result table (one row per variant, or per run; mean ± std over seeds; best per
- * column starred; deltas to a chosen baseline), overlaid curves of any metric (mean over seeds),
+ * column starred; deltas to a chosen baseline with McNemar's p on reward accuracy), overlaid curves of any metric (mean over seeds),
  * and the keys of the resolved configs that differ. Tables export as Markdown, LaTeX and CSV.
  */
 import type { CompareInit, CompareRun, HostToWebview } from '../src/protocol/webview.js';
@@ -8,7 +8,7 @@ import { diffConfigs } from '../src/ui-common/configDiff.js';
 import { toCsv, toLatexTable, toMarkdownTable } from '../src/ui-common/exportFormats.js';
 import { formatDelta, formatMeanStd } from '../src/ui-common/format.js';
 import { allSeries, meanCurve, seriesName, seriesPoints, type SeriesRef } from '../src/ui-common/metrics.js';
-import { baselineDeltas, buildResultTable, resultDescriptors, resultTextTable, type Grouping, type ResultTable } from '../src/ui-common/results.js';
+import { baselineDeltas, baselineMcNemar, buildResultTable, resultDescriptors, resultTextTable, type Grouping, type ResultTable } from '../src/ui-common/results.js';
 import { LineChart } from './chart.js';
 import { plottedRecords } from './dashboardModel.js';
 import { button, checkbox, h, replaceChildren, select, slider } from './dom.js';
@@ -122,9 +122,20 @@ export class ComparePage implements Page {
     exporter(format, `${stem}.${format}`, data);
   }
 
+  /** McNemar's p against the baseline, starred below 0.05. */
+  private significance(m: { p: number; onlyRow: number; onlyBaseline: number }): HTMLElement {
+    const p = m.p < 0.001 ? '< 0.001' : m.p.toFixed(3);
+    return h(
+      'span',
+      { class: 'significance muted', 'data-testid': 'significance', 'data-p': m.p, title: `McNemar's exact test against the baseline: ${m.onlyRow} pairs only this row ranks right, ${m.onlyBaseline} only the baseline does (summed over seeds)` },
+      ` p ${p}${m.p < 0.05 ? ' ★' : ''}`,
+    );
+  }
+
   private renderTable(table: ResultTable): void {
     const baseline = this.baselineIndex(table);
     const deltas = baseline === null ? null : baselineDeltas(table, baseline);
+    const mcnemar = baseline === null ? null : baselineMcNemar(table, baseline);
     const head = h(
       'tr',
       {},
@@ -147,6 +158,7 @@ export class ComparePage implements Page {
             { 'data-metric': col.id, 'data-mean': cell?.mean, 'data-std': cell?.std, 'data-n': cell?.n, 'data-best': table.best[i][j], class: table.best[i][j] ? 'best' : undefined },
             formatMeanStd(cell, col.kind),
             d !== undefined ? h('span', { class: `delta${tone}`, 'data-testid': 'delta', 'data-delta': d }, `Δ ${formatDelta(d, col.kind)}`) : null,
+            col.id === 'reward_acc' && mcnemar?.[i] ? this.significance(mcnemar[i]!) : null,
           );
         }),
       ),

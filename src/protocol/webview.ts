@@ -67,6 +67,8 @@ export interface CompareRun {
   records: MetricRecord[];
   /** The resolved config.yaml as a plain object (null when missing or unreadable). */
   config: Record<string, unknown> | null;
+  /** Per evaluation pair of the final evaluation, whether it was ranked right (eval_pairs.jsonl), for McNemar's test. */
+  pairCorrect?: boolean[];
 }
 
 /** Where "open line" in the token-reward panel should jump. */

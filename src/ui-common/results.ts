@@ -8,6 +8,7 @@ import type { TextTable } from './exportFormats.js';
 import { formatDelta, formatMeanStd, type ValueKind } from './format.js';
 import { DIAGNOSTICS, DIAGNOSTIC_KEYS, lastValues } from './metrics.js';
 import { bestIndices, groupBy, meanStd, type Better, type MeanStd } from './stats.js';
+import { binomialTwoSidedP } from '../core/eval/stats.js';
 
 export interface ResultDescriptor {
   id: string;
@@ -140,16 +141,45 @@ export function baselineDeltas(table: ResultTable, baseline: number): (number | 
   );
 }
 
+/**
+ * McNemar's exact test of each row against the baseline row on reward accuracy: the runs of the
+ * two rows matched by seed, the pairs only one of them ranks right summed over those seeds.
+ * Undefined where a run lacks its per-pair results (eval_pairs.jsonl) or the pairs differ.
+ */
+export function baselineMcNemar(table: ResultTable, baseline: number): ({ p: number; onlyRow: number; onlyBaseline: number } | undefined)[] {
+  const base = table.rows[baseline];
+  return table.rows.map((row, i) => {
+    if (i === baseline || !base) return undefined;
+    const bySeed = new Map(base.runs.map((r) => [r.run.seed, r.pairCorrect]));
+    let onlyRow = 0;
+    let onlyBaseline = 0;
+    let matched = 0;
+    for (const r of row.runs) {
+      const b = bySeed.get(r.run.seed);
+      if (!r.pairCorrect || !b || b.length !== r.pairCorrect.length) return undefined;
+      matched++;
+      r.pairCorrect.forEach((x, k) => {
+        if (x && !b[k]) onlyRow++;
+        else if (!x && b[k]) onlyBaseline++;
+      });
+    }
+    return matched ? { p: binomialTwoSidedP(onlyRow, onlyRow + onlyBaseline), onlyRow, onlyBaseline } : undefined;
+  });
+}
+
 /** The table as text cells for Markdown/LaTeX export: `mean ± std`, with `(Δ …)` against a baseline. */
 export function resultTextTable(table: ResultTable, baseline: number | null, caption?: string): TextTable {
   const deltas = baseline === null ? null : baselineDeltas(table, baseline);
+  const mcnemar = baseline === null ? null : baselineMcNemar(table, baseline);
   const rows = table.rows.map((row, i) => [
     baseline === i ? `${row.label} (baseline)` : row.label,
     `${row.runs.length}`,
     ...row.cells.map((c, j) => {
       const text = formatMeanStd(c, table.columns[j].kind);
       const d = deltas && baseline !== i ? formatDelta(deltas[i][j], table.columns[j].kind) : '';
-      return d ? `${text} (Δ ${d})` : text;
+      const m = table.columns[j].id === 'reward_acc' ? mcnemar?.[i] : undefined;
+      const p = m ? `, McNemar p ${m.p < 0.001 ? '< 0.001' : m.p.toFixed(3)}` : '';
+      return d ? `${text} (Δ ${d}${p})` : text;
     }),
   ]);
   return {

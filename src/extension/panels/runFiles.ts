@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import type { EvalSummary, LineRewards, MetricRecord, Phase } from '../../protocol/events.js';
 import type { CompareRun, RunSummary } from '../../protocol/webview.js';
 import { readJsonFile, readJsonlFile } from '../../core/run/files.js';
-import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_EVALS, RUN_METRICS, RUN_STATUS, RUN_TOKEN_REWARDS, type GridManifest } from '../../core/run/layout.js';
+import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_EVAL_PAIRS, RUN_EVALS, RUN_METRICS, RUN_STATUS, RUN_TOKEN_REWARDS, type EvalPairRow, type GridManifest } from '../../core/run/layout.js';
 import { effectiveStatus, readStatus } from '../../core/run/status.js';
 import { downsampleRecords } from '../../ui-common/metrics.js';
 
@@ -140,7 +140,13 @@ export function readCompareRun(runDir: string, maxPoints = 400): CompareRun {
     evals: readEvals(runDir),
     records: downsampleRecords(records, maxPoints),
     config,
+    ...pairResults(runDir),
   };
+}
+
+function pairResults(runDir: string): { pairCorrect?: boolean[] } {
+  const rows = readJsonlFile<EvalPairRow>(join(runDir, RUN_EVAL_PAIRS));
+  return rows.length ? { pairCorrect: rows.map((r) => r.correct === true) } : {};
 }
 
 /**

@@ -54,6 +54,9 @@ test('open Compare for a two-variant grid and read both rows', async (vs) => {
   const delta = web.locator('[data-testid="compare-row"][data-key="no-kl"] td[data-metric="reward_acc"] [data-testid="delta"]');
   await delta.waitFor();
   expect(Number.isFinite(Number(await delta.getAttribute('data-delta'))), 'no-kl shows its difference to the baseline');
+  const significance = web.locator('[data-testid="compare-row"][data-key="no-kl"] td[data-metric="reward_acc"] [data-testid="significance"]');
+  const p = Number(await significance.getAttribute('data-p'));
+  expect(p >= 0 && p <= 1, `no-kl shows McNemar's p against the baseline (${p})`);
   await vs.command('Notifications: Clear All Notifications');
   await vs.screenshot('compare');
 }, { timeoutMs: 300_000 });
