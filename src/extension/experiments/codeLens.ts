@@ -1,8 +1,9 @@
 /**
  * CodeLenses on experiment files: "Run" (one run; a pick when the grid has several cells),
  * "Run grid" (every cell), "Submit to Slurm" (where `sbatch` is on PATH or the file has a
- * `cluster:` section) and "Validate" above the first line, and "Run variant" above each
- * ablation, so a single variant's seeds can be trained from where it is written.
+ * `cluster:` section) and "Validate" above the first line, "Run variant" above each ablation, so
+ * a single variant's seeds can be trained from where it is written, and "Show / Compute Win
+ * Rates" above a `winrates:` section.
  */
 import * as vscode from 'vscode';
 import { findOnPath } from '../backend/nodeRuntime.js';
@@ -47,6 +48,15 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider {
       lenses.push(new vscode.CodeLens(top, { title: '$(cloud-upload) Submit to Slurm', tooltip: `One Slurm job array: ${cells.length} array task(s), one per grid cell`, command: 'avaLab.submitSlurm', arguments: [doc.uri] }));
     }
     lenses.push(new vscode.CodeLens(top, { title: '$(check) Validate', command: 'avaLab.validateExperiment', arguments: [doc.uri] }));
+    const winrates = /^winrates:/m.exec(doc.getText());
+    if (winrates) {
+      const at = doc.positionAt(winrates.index);
+      const line = new vscode.Range(at.line, 0, at.line, 0);
+      lenses.push(
+        new vscode.CodeLens(line, { title: '$(pie-chart) Show Win Rates', tooltip: 'The newest grid of this experiment that has win rates', command: 'avaLab.showWinrates', arguments: [doc.uri] }),
+        new vscode.CodeLens(line, { title: '$(play) Compute Win Rates', tooltip: 'Finish the newest grid (or run it) and judge the comparisons below', command: 'avaLab.computeWinrates', arguments: [doc.uri] }),
+      );
+    }
     if (outline.variants.length > 1) {
       for (const v of outline.variants) {
         lenses.push(

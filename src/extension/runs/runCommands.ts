@@ -78,13 +78,48 @@ export class RunCommands {
     if (dirs.length) openCompare(dirs);
   }
 
-  /** The Win rates panel of a grid (a run's node stands for its grid). */
-  async winrates(target: Target): Promise<void> {
+  /**
+   * The Win rates panel of a grid (a run's node stands for its grid; an experiment file for its
+   * newest grid that has win rates).
+   */
+  async winrates(target: Target | vscode.Uri): Promise<void> {
     let dir: string | undefined;
-    if (isNode(target)) dir = target.kind === 'run' ? path.dirname(path.dirname(target.run.dir)) : targetDir(target);
+    if (target instanceof vscode.Uri) {
+      dir = this.gridsOf(target.fsPath).find((g) => hasWinrates(g.dir))?.dir;
+      if (!dir) {
+        const choice = await vscode.window.showInformationMessage(`AVA Lab: ${path.basename(target.fsPath)} has no grid with win rates yet.`, 'Compute Win Rates');
+        if (choice) await this.computeWinrates(target);
+        return;
+      }
+    } else if (isNode(target)) dir = target.kind === 'run' ? path.dirname(path.dirname(target.run.dir)) : targetDir(target);
     else if (typeof target === 'string') dir = target;
     else dir = (await pickGrid(this.runs(), 'Win rates of which grid?', (g) => hasWinrates(g.dir)))?.dir;
     if (dir) openWinrates(dir);
+  }
+
+  /**
+   * The win-rate stage of an experiment's newest grid: resuming a grid trains its unfinished
+   * cells, then (re)computes the stage from the file's `winrates:` section. No grid yet: the
+   * whole grid runs, and the stage ends it.
+   */
+  async computeWinrates(uri?: vscode.Uri): Promise<void> {
+    const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
+    if (!file || !/\.ava\.ya?ml$/.test(file)) {
+      void vscode.window.showInformationMessage('AVA Lab: open an experiment file (*.ava.yaml) with a winrates: section.');
+      return;
+    }
+    const grid = this.gridsOf(file)[0];
+    if (grid) await resumeGrid(this.supervisor, grid.dir, file);
+    else await vscode.commands.executeCommand('avaLab.runExperiment', vscode.Uri.file(file), { scope: 'grid' });
+  }
+
+  /** Grids made from this experiment file, newest first. */
+  private gridsOf(file: string): GridEntry[] {
+    const target = path.resolve(file);
+    return this.runs()
+      .flatMap((e) => e.grids)
+      .filter((g) => path.resolve(g.experimentFile) === target)
+      .sort((a, b) => b.created.localeCompare(a.created));
   }
 
   async reveal(target: Target): Promise<void> {
