@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { reportCommand } from './commands/report.js';
 import { sampleCommand } from './commands/sample.js';
 import { winratesCommand } from './commands/winrates.js';
+import { afdCommand } from './commands/afd.js';
 import { submitCommand } from './commands/submit.js';
 import { cancelCommand, statusCommand } from './commands/status.js';
 import { AVA_LAB_VERSION } from '../core/train/environment.js';
@@ -31,6 +32,8 @@ usage:
   ava-lab sample <run_dir> <prompts.jsonl> [--n N] [--temperature T] [--top-k K] [--top-p P] [--max-new-tokens M] [--policy lm|q] [--seed S] [--out FILE]
                                        (JSON lines: prompt, sample, response, finish, logp, gold on built-in tasks)
   ava-lab winrates <grid_dir> [--experiment FILE]   (Best-of-N / policies judged win / tie / lose; writes <grid>/winrates/)
+  ava-lab afd <demos.jsonl> --init RUN_DIR [--sft RUN_DIR] [--mode init_sft|init_demo|sft_demo] --out pairs.jsonl
+                                       (AfD preference pairs from demonstrations, for any pairwise objective)
   ava-lab rewards <run_dir> <data.jsonl> --line N [--json]
   ava-lab serve --json                 (stdin requests → stdout responses; used by the VS Code hover)
   ava-lab data make <task> --out DIR [--seed N] [--n-train N] [--n-eval N] [--noise P] [--noise-model flip|bt]
@@ -62,6 +65,8 @@ async function dispatch(command: string | undefined, argv: string[], rep: Report
       return sampleCommand(argv, rep, signal);
     case 'winrates':
       return winratesCommand(argv, rep, signal);
+    case 'afd':
+      return afdCommand(argv, rep, signal);
     case 'serve':
       return serveCommand(argv, rep);
     case 'data':
