@@ -196,3 +196,35 @@ test('token rewards: coloured tokens, misranked list, navigation, open line, fil
   assert.deepEqual(pageErrors, []);
   await p.close();
 });
+
+test('win rates: bars sized by the shares (CSP-safe), judged prompts on request, answers side by side', { skip }, async () => {
+  const { buildReport } = await import('../src/core/winrates/report.js');
+  const { parseComparison } = await import('../src/core/winrates/systems.js');
+  const { DEFAULT_WINRATES } = await import('../src/core/experiment/config.js');
+  const c = parseComparison('bon:bt vs stochastic', ['bt']);
+  assert.ok(typeof c !== 'string');
+  const verdicts = ['win', 'win', 'win', 'tie', 'lose'] as const;
+  const report = buildReport({ experiment: 'wr', judge: 'gold:harmless', config: { ...DEFAULT_WINRATES, generator: 'sft' }, comparisons: [c], seeds: [{ seed: 0, prompts: 5, comparisons: [{ text: c.text, verdicts: [...verdicts] }], gold: { 'bon:bt': [1, 1, 1, 0, 0], stochastic: [0, 0, 0, 0, 1] } }] });
+  const init: HostToWebview = { type: 'winrates/init', args: { kind: 'winrates', gridDir: '/g' }, report };
+  const { p, cspErrors, pageErrors } = await open('winrates', [init]);
+  const row = p.locator('[data-testid="winrate-row"][data-comparison="bon:bt vs stochastic"]');
+  await row.waitFor();
+  assert.equal(await row.getByTestId('winrate-win').textContent(), 'win 60.0');
+  const widths = await row.locator('.wtl-bar').evaluate((bar) => Array.from(bar.children).map((x) => x.getBoundingClientRect().width / bar.getBoundingClientRect().width));
+  widths.forEach((w, i) => assert.ok(Math.abs(w - [0.6, 0.2, 0.2][i]) < 0.01, `segment ${i} spans ${w}`));
+  await row.click();
+  assert.deepEqual((await posted(p)).at(-1), { type: 'requestVerdicts', comparison: 'bon:bt vs stochastic', seed: 0 });
+  const rows = verdicts.map((v, i) => ({ comparison: c.text, prompt_index: i, prompt: `tell me about the garden`, a: 'flowers bees', b: 'stupid trees', verdict: v, scores: [0.6, -0.7] as [number, number], a_gold_words: [0.3, 0.3], b_gold_words: [-1, 0.3] }));
+  await p.evaluate((msg) => window.postMessage(msg, '*'), { type: 'winrates/verdicts', comparison: c.text, seed: 0, rows } as HostToWebview);
+  await p.getByTestId('judged-prompt').first().waitFor();
+  assert.deepEqual(await p.getByTestId('judged-prompt').evaluateAll((xs) => xs.map((x) => x.getAttribute('data-verdict'))), [...verdicts]);
+  await p.getByTestId('judged-prompt').nth(4).click();
+  const b = p.getByTestId('answer-b').locator('.token');
+  assert.deepEqual(await b.evaluateAll((ts) => ts.map((t) => t.textContent)), ['stupid', 'trees']);
+  const [neg, pos] = await b.evaluateAll((ts) => ts.map((t) => getComputedStyle(t).backgroundColor));
+  assert.notEqual(neg, pos, 'words are coloured by the sign of their gold');
+  await shot(p, 'winrates');
+  assert.deepEqual(cspErrors, []);
+  assert.deepEqual(pageErrors, []);
+  await p.close();
+});
