@@ -38,6 +38,11 @@ test('GAE, per-token rewards and whitening against hand values', () => {
   const r = tokenRewards([0.5, -0.1], 2, 0.2);
   near(r[0], -0.1);
   near(r[1], 2.02);
+  // dense (spec §8 #26): a reward per token instead of the score at the last one
+  const d = tokenRewards([0.5, -0.1], [1, 3], 0.2);
+  near(d[0], 0.9);
+  near(d[1], 3.02);
+  assert.throws(() => tokenRewards([0.5, -0.1], [1], 0.2), /1 values for 2 tokens/);
   whiten([1, 2, 3]).forEach((x, i) => near(x, [-1.224745, 0, 1.224745][i]));
 });
 

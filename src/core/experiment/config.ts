@@ -319,6 +319,8 @@ export interface PpoConfig {
   whiten_advantages: boolean;
   /** spec §8 #25: an AVA reward model's score is the sum of its per-step weighted means, or its sequence reward. */
   rl_reward_mode: 'sum' | 'last';
+  /** spec §8 #26: the score at the last token, or (AVA reward models sharing the policy's tokenizer) μ̃ at every token. */
+  rl_reward_delivery: 'sparse_at_eos' | 'dense';
 }
 
 export const DEFAULT_PPO: PpoConfig = {
@@ -338,6 +340,7 @@ export const DEFAULT_PPO: PpoConfig = {
   vf_coef: 0.1,
   whiten_advantages: true,
   rl_reward_mode: 'sum',
+  rl_reward_delivery: 'sparse_at_eos',
 };
 
 export const DEFAULT_WINRATES: WinratesConfig = {

@@ -22,6 +22,7 @@ import { canonicalJson, deepMerge, isPlainObject, type Plain } from './merge.js'
 import { experimentSchemaIssues } from './schemaCheck.js';
 import { cellIssues, type CellIssue } from './semantic.js';
 import { winratesProblems } from '../winrates/systems.js';
+import { hasTokenRewards } from '../objectives/table.js';
 
 export interface LoadedExperiment {
   /** The experiment file, as given. */
@@ -197,7 +198,8 @@ function gridDiagnostics(config: ExperimentConfig, map: SourceMap): Diagnostic[]
 /** The `winrates` section against the grid: systems, generator, judge (core/winrates/systems.ts). */
 function winratesDiagnostics(config: ExperimentConfig, variants: string[], map: SourceMap): Diagnostic[] {
   const hasTask = variants.every((v) => variantSections(config, v).data.task !== null);
-  return winratesProblems(config.winrates, variants, hasTask).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
+  const tokenRewardVariants = new Set(variants.filter((v) => hasTokenRewards(variantSections(config, v).objective.kind)));
+  return winratesProblems(config.winrates, variants, hasTask, tokenRewardVariants).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
 }
 
 /** A JS object puts integer-like keys first: such names would lose their file order. */

@@ -538,6 +538,14 @@ const PPO_DOC: NestedDoc<PpoConfig> = {
       cite: '§8 #25',
       options: { sum: 'the sum of the per-step weighted means μ̃ over the response (Eq. 19, literal)', last: 'the sequence reward R(y) of `sequence_reward_mode`' },
     },
+    rl_reward_delivery: {
+      description: 'Where the reward model\'s reward enters the per-token PPO rewards.',
+      cite: '§8 #26',
+      options: {
+        sparse_at_eos: 'the score (`rl_reward_mode`) at the last response token; the reward model retokenises the detokenised answer',
+        dense: "μ̃ of each response token on the policy's own tokens, summing to Eq. 19's score; an AVA reward model with the policy's tokenizer only",
+      },
+    },
   },
 };
 

@@ -12,7 +12,7 @@ import { disposeSeqBatch } from '../objectives/batching.js';
 import { OBJECTIVES, sequenceRewards } from '../objectives/table.js';
 import { forwardSeq } from '../objectives/batching.js';
 import { tokenRewardReadout } from '../objectives/readout.js';
-import type { SeqBatch } from '../data/types.js';
+import type { EncodedSeq, SeqBatch } from '../data/types.js';
 import { AvaError } from '../errors.js';
 
 export interface PromptResponse {
@@ -48,4 +48,37 @@ function summedTokenRewards(trained: TrainedRun, batch: SeqBatch): tf.Tensor1D {
   const { run } = trained;
   const view = forwardSeq(trained.models.policy, batch, OBJECTIVES[run.objective.kind].forward(run.model, false));
   return tf.sum(tf.mul(tokenRewardReadout(view, run.model, run.objective).mean, batch.resp), 1) as tf.Tensor1D;
+}
+
+/**
+ * μ̃ of each response token of sequences already on the run's tokenizer (the policy's own ids,
+ * spec §8 #26 `rl_reward_delivery: dense`): per sequence, one value per action ids[k],
+ * k = promptLen … len − 1, so they sum to the Eq. 19 score of the same ids. A sequence longer
+ * than the reward model's context loses prompt tokens after BOS.
+ */
+export function tokenScoresOfSeqs(trained: TrainedRun, seqs: readonly EncodedSeq[], batchSize = 32): number[][] {
+  const { run, tokenizer } = trained;
+  if (!OBJECTIVES[run.objective.kind].tokenRewards) {
+    throw new AvaError('config', `a ${run.objective.kind} reward model has no per-token rewards: dense delivery needs an AVA reward model`, { file: trained.runDir, key: 'winrates.ppo.rl_reward_delivery' });
+  }
+  const context = run.model.context;
+  const fitted = seqs.map((s, i) => {
+    const excess = s.ids.length - context;
+    if (excess <= 0) return s;
+    if (s.promptLen - excess < 1) throw new AvaError('data', `sequence ${i} has ${s.ids.length - s.promptLen} response tokens, more than the reward model's context (${context}) holds`, { file: trained.runDir });
+    return { ids: [s.ids[0], ...s.ids.slice(1 + excess)], promptLen: s.promptLen - excess };
+  });
+  const out: number[][] = [];
+  for (let i = 0; i < fitted.length; i += batchSize) {
+    const part = fitted.slice(i, i + batchSize);
+    const batch = collateSeqs(part, undefined, tokenizer.pad);
+    const T = batch.ids.shape[1];
+    const mean = tf.tidy(() => {
+      const view = forwardSeq(trained.models.policy, batch, OBJECTIVES[run.objective.kind].forward(run.model, false));
+      return tokenRewardReadout(view, run.model, run.objective).mean.dataSync();
+    });
+    disposeSeqBatch(batch);
+    part.forEach((s, b) => out.push(Array.from(mean.subarray(b * T + s.promptLen, b * T + s.ids.length))));
+  }
+  return out;
 }

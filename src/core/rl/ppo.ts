@@ -4,7 +4,8 @@
  *
  * Per response token t of a rollout (the transition whose action is that token):
  *   kl_t      = log π_old(a_t|s_t) − log π_ref(a_t|s_t)
- *   r_t       = −kl_coef·kl_t, plus the reward model's score at the last token (sparse at EOS)
+ *   r_t       = −kl_coef·kl_t, plus the reward model's score at the last token (sparse at EOS),
+ *               or plus its reward of token t itself (dense, spec §8 #26)
  *   δ_t       = r_t + γ·V(s_{t+1}) − V(s_t)       (V after the last token = 0)
  *   A_t       = δ_t + γλ·A_{t+1}                   (GAE), returns R_t = A_t + V(s_t)
  * Losses on a minibatch, means over its response tokens (`masked_mean`):
@@ -90,11 +91,18 @@ export function gae(rewards: readonly number[], values: readonly number[], gamma
   return { advantages, returns: advantages.map((a, t) => a + values[t]) };
 }
 
-/** Per-token rewards of one sequence: −kl_coef·kl_t, with the score added at the last token. */
-export function tokenRewards(kl: readonly number[], score: number, klCoef: number): number[] {
+/**
+ * Per-token rewards of one sequence: −kl_coef·kl_t, plus a scalar score at the last token
+ * (`sparse_at_eos`) or a reward per token (`dense`, one per kl_t).
+ */
+export function tokenRewards(kl: readonly number[], score: number | readonly number[], klCoef: number): number[] {
   const r = kl.map((k) => -klCoef * k);
-  if (r.length > 0) r[r.length - 1] += score;
-  return r;
+  if (typeof score === 'number') {
+    if (r.length > 0) r[r.length - 1] += score;
+    return r;
+  }
+  if (score.length !== r.length) throw new RangeError(`dense rewards: ${score.length} values for ${r.length} tokens`);
+  return r.map((x, t) => x + score[t]);
 }
 
 /** (x − mean)/std over all values (population std, as TRL's `whiten`); unchanged when std is 0. */

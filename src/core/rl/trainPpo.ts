@@ -2,7 +2,8 @@
  * PPO fine-tuning of a trained policy against a reward model (spec §6.6), the loop around
  * ./ppo.ts. Per iteration:
  *   1. sample one response to each of `batch_size` training prompts from the policy;
- *   2. score the texts with the reward model (at EOS; the reward model retokenises them);
+ *   2. score the texts with the reward model: at EOS (the reward model retokenises them), or,
+ *      with `tokenScores` (dense delivery, spec §8 #26), per token on the policy's own ids;
  *   3. one pass without gradients: log π_old, log π_ref (the frozen initial policy), V_old;
  *   4. per-token rewards (KL penalty + the score at the last token), GAE, whitened advantages;
  *   5. `ppo_epochs` passes of `mini_batches` AdamW steps on the clipped losses;
@@ -18,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { collateSeqs } from '../data/batch.js';
-import type { SeqBatch } from '../data/types.js';
+import type { EncodedSeq, SeqBatch } from '../data/types.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { AdamW } from '../engine/optim.js';
 import { deriveSeed } from '../engine/random.js';
@@ -39,6 +40,11 @@ export interface PpoInputs {
   prompts: readonly string[];
   /** The reward model's score of each (prompt, response). */
   score(items: { prompt: string; response: string }[]): number[];
+  /**
+   * Dense delivery: the reward model's reward of each response token of each sequence (the
+   * policy's ids, BOS + prompt + actions), one per action. When given, it replaces `score`.
+   */
+  tokenScores?: (seqs: EncodedSeq[]) => number[][];
   /** Gold of a response to a prompt, on built-in tasks. */
   gold?: (prompt: string, response: string) => number;
   ppo: PpoConfig;
@@ -126,12 +132,13 @@ function collect(policy: TQR, reference: TQR, tok: Tokenizer, prompts: string[],
     useCache: true,
   });
   const texts = gens.map((g) => tok.decode(g.ids).trim());
-  const scores = x.score(prompts.map((prompt, i) => ({ prompt, response: texts[i] })));
   const seqs = gens.map((g, i) => {
     const head = [tok.bos, ...promptIds[i].slice(g.promptTruncated)]; // as generate() fitted it to the context
     const actions = g.finish === 'eos' ? [...g.ids, tok.eos] : g.ids;
     return { ids: [...head, ...actions], promptLen: head.length };
   });
+  const dense = x.tokenScores?.(seqs) ?? null;
+  const scores = dense ? dense.map((r) => r.reduce((a, v) => a + v, 0)) : x.score(prompts.map((prompt, i) => ({ prompt, response: texts[i] })));
   const batch = collateSeqs(seqs, undefined, tok.pad);
   const [B, T] = batch.ids.shape;
   const spans = seqs.map((s) => ({ start: s.promptLen - 1, n: s.ids.length - s.promptLen }));
@@ -158,7 +165,7 @@ function collect(policy: TQR, reference: TQR, tok: Tokenizer, prompts: string[],
     const at = (t: number) => b * T + start + t;
     const klT = Array.from({ length: n }, (_, t) => lp[at(t)] - rp[at(t)]);
     const vT = Array.from({ length: n }, (_, t) => v[at(t)]);
-    const r = tokenRewards(klT, scores[b], klCoef);
+    const r = tokenRewards(klT, dense ? dense[b] : scores[b], klCoef);
     const g = gae(r, vT, x.ppo.gamma, x.ppo.lam);
     for (let t = 0; t < n; t++) {
       adv[at(t)] = g.advantages[t];

@@ -22,7 +22,8 @@ import { goldJudge, goldReward, commandJudge, responseWords, scoreJudge, type Ju
 import { round6 } from '../tasks/random.js';
 import { loadTrainedRun, type TrainedRun } from '../eval/trained.js';
 import { generate, type GenerateOptions } from '../generate/generate.js';
-import { scoreTexts } from '../generate/score.js';
+import { scoreTexts, tokenScoresOfSeqs } from '../generate/score.js';
+import type { EncodedSeq } from '../data/types.js';
 import { cellDirName } from '../run/layout.js';
 import { readStatus } from '../run/status.js';
 import { writeJsonAtomic, writeTextAtomic } from '../run/files.js';
@@ -132,6 +133,7 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
         weights: gen.models.policy.variables(),
         prompts: trainPrompts,
         score: (items) => scoreTexts(rm, items, 32, w.ppo.rl_reward_mode),
+        ...(w.ppo.rl_reward_delivery === 'dense' && { tokenScores: denseScorer(gen, rm, expFile) }),
         ...(task && { gold: (prompt: string, response: string) => gold(prompt, response)! }),
         ppo: w.ppo,
         maxNewTokens: w.max_new_tokens,
@@ -273,4 +275,12 @@ async function makeJudge(exp: ExperimentConfig, expFile: string, task: TaskDefin
   }
   if (!w.judge_command) throw new AvaError('config', 'judge command needs winrates.judge_command', { file: expFile, key: 'winrates.judge_command' });
   return commandJudge(w.judge_command, { swap: w.judge_swap_positions, tieRule: w.tie_rule, timeoutMs: w.judge_timeout_s * 1000, cwd: dirname(expFile) });
+}
+
+/** Dense delivery (spec §8 #26) scores the policy's own ids: only with the very same tokenizer. */
+function denseScorer(gen: TrainedRun, rm: TrainedRun, expFile: string): (seqs: EncodedSeq[]) => number[][] {
+  if (JSON.stringify(gen.tokenizer.toJSON()) !== JSON.stringify(rm.tokenizer.toJSON())) {
+    throw new AvaError('config', `winrates.ppo.rl_reward_delivery "dense" needs the reward model (${rm.runDir}) to share the policy's tokenizer (${gen.runDir}); theirs differ, so use "sparse_at_eos"`, { file: expFile, key: 'winrates.ppo.rl_reward_delivery' });
+  }
+  return (seqs) => tokenScoresOfSeqs(rm, seqs);
 }

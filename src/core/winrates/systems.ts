@@ -69,8 +69,12 @@ export function needsGenerator(cs: readonly Comparison[]): boolean {
   return cs.some((c) => [c.a, c.b].some((s) => s.kind !== 'policy'));
 }
 
-/** The problems of a winrates section against the grid's variants, each with the key it concerns. */
-export function winratesProblems(w: WinratesConfig, variants: readonly string[], hasTask: boolean): { key: (string | number)[]; message: string }[] {
+/**
+ * The problems of a winrates section against the grid's variants, each with the key it concerns.
+ * `tokenRewardVariants`: the variants whose objective has per-token rewards (AVA), which dense
+ * PPO delivery needs.
+ */
+export function winratesProblems(w: WinratesConfig, variants: readonly string[], hasTask: boolean, tokenRewardVariants?: ReadonlySet<string>): { key: (string | number)[]; message: string }[] {
   const out: { key: (string | number)[]; message: string }[] = [];
   const comparisons: Comparison[] = [];
   w.compare.forEach((line, i) => {
@@ -90,6 +94,10 @@ export function winratesProblems(w: WinratesConfig, variants: readonly string[],
   if (w.judge === 'reward_model') {
     if (w.judge_variant === null) out.push({ key: ['winrates', 'judge_variant'], message: 'judge reward_model needs winrates.judge_variant' });
     else if (variantOf(w.judge_variant, variants) === null) out.push({ key: ['winrates', 'judge_variant'], message: `judge_variant "${w.judge_variant}" is not a variant of this experiment` });
+  }
+  if (w.ppo.rl_reward_delivery === 'dense' && tokenRewardVariants) {
+    const flat = [...new Set(comparisons.flatMap((c) => [c.a, c.b]).filter((s) => s.kind === 'ppo' && !tokenRewardVariants.has(s.variant)).map(systemName))];
+    if (flat.length > 0) out.push({ key: ['winrates', 'ppo', 'rl_reward_delivery'], message: `dense delivery needs per-token rewards, which the reward model of ${flat.join(', ')} does not have (an AVA objective does); use sparse_at_eos` });
   }
   if (w.judge === 'command' && w.judge_command === null) out.push({ key: ['winrates', 'judge_command'], message: 'judge command needs winrates.judge_command' });
   return out;
