@@ -54,6 +54,24 @@ test('scanRuns groups grids by experiment, newest first, and reads each run from
   assert.deepEqual(scanRuns(join(root, 'missing')), []);
 });
 
+test('a grid lists the PPO runs of its win-rate stage with their status and last gold and score', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ava-runs-ppo-'));
+  const grid = makeGrid(root, 'wr', '20250103-000000', [{ variant: 'sft', seed: 0 }, { variant: 'bt', seed: 0 }], '2025-01-03T00:00:00Z');
+  makeRun(join(grid, 'sft/seed-0'), {});
+  makeRun(join(grid, 'bt/seed-0'), {});
+  const ppo = join(grid, 'winrates', 'seed-0', 'ppo-bt');
+  makeRun(ppo, { step: 2, total_steps: 2 });
+  const record = (step: number, gold: number) => JSON.stringify({ step, phase: 'train', time: step, values: { 'objective/scores': 1.5 * step, 'objective/gold': gold } });
+  writeFileSync(join(ppo, 'metrics.jsonl'), `${record(1, 0.2)}\n${record(2, 0.45)}\n{"step": 3, "pha`); // a torn last line
+  makeRun(join(grid, 'winrates', 'seed-1', 'ppo-bt'), { status: 'running', pid: process.pid, step: 1, total_steps: 4 });
+  mkdirSync(join(grid, 'winrates', 'seed-0', 'not-ppo'), { recursive: true });
+  const [entry] = scanRuns(root)[0]!.grids;
+  assert.deepEqual(entry!.runs.map((r) => r.variant), ['sft', 'bt'], 'PPO runs are not grid cells');
+  assert.deepEqual(entry!.ppoRuns.map((r) => [r.variant, r.seed, r.status, r.step]), [['ppo:bt', 0, 'finished', 2], ['ppo:bt', 1, 'running', 1]]);
+  assert.deepEqual(entry!.ppoRuns[0]!.ppo, { rewardVariant: 'bt', lastGold: 0.45, lastScore: 3 });
+  assert.equal(entry!.ppoRuns[1]!.ppo?.lastGold, undefined);
+});
+
 test('experimentOutline reads name, seeds and ablation lines; gridCells is variants × seeds', () => {
   const text = ['# comment', 'name: demo', 'seeds: [0, 1]', 'ablations:', '  ava-p: {}', '  "w/o rwt": { model: { use_reward_weights: false } }', 'data: { task: helpful }'].join('\n');
   const outline = experimentOutline(text);

@@ -155,12 +155,17 @@ test('PPO with the gold reward as reward model raises the gold of held-out answe
       t.diagnostic(`seed ${seed}: mean gold of 100 held-out answers ${before.toFixed(3)} → ${after.toFixed(3)}`);
       assert.ok(after > before + 0.15, `seed ${seed}: mean gold of held-out answers ${before.toFixed(3)} → ${after.toFixed(3)}`);
       assert.equal(metrics.length, 40);
-      const logged = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+      // A run directory like a grid cell's: metric records (phase train) and a status file.
+      const logged = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; phase: string; values: Record<string, number> });
       assert.equal(logged.length, 40);
+      assert.deepEqual([logged[0].step, logged[39].step, logged[39].phase], [1, 40, 'train']);
       for (const key of ['objective/kl', 'objective/entropy', 'objective/scores', 'objective/gold', 'policy/clipfrac_avg', 'loss/value_avg', 'objective/kl_coef']) {
-        assert.ok(Number.isFinite(logged[39][key]), `${key} logged`);
+        assert.ok(Number.isFinite(logged[39].values[key]), `${key} logged`);
       }
-      assert.ok(logged[39]['objective/kl'] > 0, 'the policy moved away from the reference');
+      assert.equal(logged[39].values['objective/gold'], metrics[39]['objective/gold']);
+      assert.ok(logged[39].values['objective/kl'] > 0, 'the policy moved away from the reference');
+      const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8'));
+      assert.deepEqual([status.status, status.step, status.total_steps], ['finished', 40, 40]);
     }
     sft.dispose();
   } finally {

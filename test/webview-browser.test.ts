@@ -197,6 +197,15 @@ test('token rewards: coloured tokens, misranked list, navigation, open line, fil
   await p.close();
 });
 
+/** Sets a vscode-elements single select of the page and fires its `change`. */
+async function choose(p: Page, testId: string, value: string): Promise<void> {
+  await p.evaluate(([id, v]) => {
+    const sel = document.querySelector(`[data-testid="${id}"]`) as HTMLElement & { value: string };
+    sel.value = v;
+    sel.dispatchEvent(new Event('change'));
+  }, [testId, value] as const);
+}
+
 test('win rates: bars sized by the shares (CSP-safe), judged prompts on request, answers side by side', { skip }, async () => {
   const { buildReport } = await import('../src/core/winrates/report.js');
   const { parseComparison } = await import('../src/core/winrates/systems.js');
@@ -214,15 +223,47 @@ test('win rates: bars sized by the shares (CSP-safe), judged prompts on request,
   widths.forEach((w, i) => assert.ok(Math.abs(w - [0.6, 0.2, 0.2][i]) < 0.01, `segment ${i} spans ${w}`));
   await row.click();
   assert.deepEqual((await posted(p)).at(-1), { type: 'requestVerdicts', comparison: 'bon:bt vs stochastic', seed: 0 });
-  const rows = verdicts.map((v, i) => ({ comparison: c.text, prompt_index: i, prompt: `tell me about the garden`, a: 'flowers bees', b: 'stupid trees', verdict: v, scores: [0.6, -0.7] as [number, number], a_gold_words: [0.3, 0.3], b_gold_words: [-1, 0.3] }));
+  const tok = (token: string, mean: number, std: number, gold?: number) => ({ token, id: 9, mean, std, weight: 0.5, raw_mean: mean, raw_std: std, ...(gold !== undefined && { gold }) });
+  const seqRewards = (tokens: ReturnType<typeof tok>[]) => ({ text: tokens.map((t) => t.token).join(' '), prompt_tokens: [], tokens, reward: tokens.at(-1)!.mean });
+  const rows = verdicts.map((v, i) => ({
+    comparison: c.text,
+    prompt_index: i,
+    prompt: `tell me about the garden`,
+    a: 'flowers bees',
+    b: 'stupid trees',
+    verdict: v,
+    scores: [0.6, -0.7] as [number, number],
+    a_gold_words: [0.3, 0.3],
+    b_gold_words: [-1, 0.3],
+    // The last prompt also has the per-token rewards of an AVA reward model.
+    ...(i === 4 && { a_rewards: seqRewards([tok('flowers', 0.9, 0.1, 0.3), tok('bees', 0.2, 0.4, 0.3), tok('<eos>', 0.05, 0.2)]), b_rewards: seqRewards([tok('stupid', -1.2, 0.3, -1), tok('trees', 0.1, 0.1, 0.3), tok('<eos>', 0, 0.2)]), rewards_by: 'ava-p/seed-0' }),
+  }));
   await p.evaluate((msg) => window.postMessage(msg, '*'), { type: 'winrates/verdicts', comparison: c.text, seed: 0, rows } as HostToWebview);
   await p.getByTestId('judged-prompt').first().waitFor();
   assert.deepEqual(await p.getByTestId('judged-prompt').evaluateAll((xs) => xs.map((x) => x.getAttribute('data-verdict'))), [...verdicts]);
+  // A prompt without model rewards: words coloured by gold.
+  await p.getByTestId('judged-prompt').nth(3).click();
+  assert.equal(await p.getByTestId('answer-b').getAttribute('data-colour'), 'gold');
+  assert.equal(await p.getByTestId('colour-by').count(), 0, 'nothing to choose between');
+  // With the AVA model's per-token rewards: its tokens (EOS included) coloured by μ̃, σ̃ as the band.
   await p.getByTestId('judged-prompt').nth(4).click();
   const b = p.getByTestId('answer-b').locator('.token');
-  assert.deepEqual(await b.evaluateAll((ts) => ts.map((t) => t.textContent)), ['stupid', 'trees']);
+  await p.locator('[data-testid="answer-b"][data-colour="model"]').waitFor();
+  assert.deepEqual(await b.evaluateAll((ts) => ts.map((t) => t.textContent)), ['stupid', 'trees', '<eos>']);
+  assert.deepEqual(await b.evaluateAll((ts) => ts.map((t) => Number(t.getAttribute('data-mean')))), [-1.2, 0.1, 0]);
   const [neg, pos] = await b.evaluateAll((ts) => ts.map((t) => getComputedStyle(t).backgroundColor));
-  assert.notEqual(neg, pos, 'words are coloured by the sign of their gold');
+  assert.notEqual(neg, pos, 'tokens are coloured by the sign of their reward');
+  const bands = await p.getByTestId('answer-a').locator('.token').evaluateAll((ts) => ts.map((t) => parseFloat(getComputedStyle(t).borderBottomWidth)));
+  assert.ok(bands[1] > bands[0], `the larger σ̃ has the wider band (${bands})`);
+  assert.match((await b.first().getAttribute('title'))!, /reward -1\.2.*\n.*\n.*\ngold -1/s);
+  // …and back to the gold per word.
+  await choose(p, 'colour-by', 'gold');
+  await p.locator('[data-testid="answer-b"][data-colour="gold"]').waitFor();
+  assert.deepEqual(await b.evaluateAll((ts) => ts.map((t) => t.textContent)), ['stupid', 'trees']);
+  const [gNeg, gPos] = await b.evaluateAll((ts) => ts.map((t) => getComputedStyle(t).backgroundColor));
+  assert.notEqual(gNeg, gPos, 'words are coloured by the sign of their gold');
+  await choose(p, 'colour-by', 'model');
+  await p.locator('[data-testid="answer-b"][data-colour="model"]').waitFor();
   await shot(p, 'winrates');
   assert.deepEqual(cspErrors, []);
   assert.deepEqual(pageErrors, []);

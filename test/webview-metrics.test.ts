@@ -63,6 +63,20 @@ test('dashboard groups: loss terms overlaid, accuracies together, diagnostics fi
   assert.ok(!byId.losses.includes('reward_margin'), 'a diagnostic is not a loss term');
 });
 
+test('dashboard groups of a PPO run: rewards, losses and clip fractions together, TRL keys alone, no empty loss or accuracy chart', () => {
+  const records = [1, 2].map((step) =>
+    rec(step, { 'objective/scores': 1, 'objective/rlhf_reward': 0.9, 'objective/gold': 0.3, 'objective/kl': 0.5, 'loss/policy_avg': -0.1, 'loss/value_avg': 0.4, 'policy/clipfrac_avg': 0.1, 'val/clipfrac_avg': 0.2, 'objective/entropy': 3 }),
+  );
+  const groups = dashboardGroups(records);
+  const byId = Object.fromEntries(groups.map((g) => [g.id, g.series.map(seriesName)]));
+  assert.deepEqual(groups.map((g) => g.id), ['ppo-rewards', 'ppo-losses', 'ppo-clipfrac', 'metric-train-objective/entropy', 'metric-train-objective/kl']);
+  assert.deepEqual(byId['ppo-rewards'], ['objective/gold', 'objective/rlhf_reward', 'objective/scores']);
+  assert.deepEqual(byId['ppo-losses'], ['loss/policy_avg', 'loss/value_avg']);
+  assert.deepEqual(groups.find((g) => g.id === 'ppo-clipfrac')!.yRange, [0, 1]);
+  // A training run keeps its (possibly still empty) loss and accuracy charts.
+  assert.deepEqual(dashboardGroups([]).map((g) => g.id), ['losses', 'accuracy']);
+});
+
 test('series points, eval summaries as records, last values', () => {
   const records = [rec(1, { loss: 3 }), rec(2, { loss: Number.NaN }), rec(3, { loss: 1, kl: 2 })];
   assert.deepEqual(seriesPoints(records, { phase: 'train', key: 'loss' }), [{ x: 1, y: 3 }, { x: 3, y: 1 }]);

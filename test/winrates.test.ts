@@ -15,7 +15,9 @@ import { parseComparison, systemName } from '../src/core/winrates/systems.js';
 import { buildReport } from '../src/core/winrates/report.js';
 import { DEFAULT_WINRATES } from '../src/core/experiment/config.js';
 import type { WinratesReport } from '../src/core/winrates/report.js';
-import { pickBest } from '../src/core/winrates/run.js';
+import type { SequenceRewards } from '../src/protocol/events.js';
+import { attributionVariant, pickBest } from '../src/core/winrates/run.js';
+import { listPpoRuns } from '../src/core/winrates/layout.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = [process.execPath, '--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts')];
@@ -38,6 +40,7 @@ eval: { dump_token_rewards: 0 }
 ablations:
   sft: { objective: { kind: sft } }
   bt: { objective: { kind: bt } }
+  ava: { objective: { kind: ava-p } }
 `;
 
 test('systems and comparisons parse; base names the variant of a grid without ablations', () => {
@@ -62,7 +65,7 @@ test('winrates section errors point at the line and key that cause them', () => 
   const ds = parseExperiment(text, join(dir, 'bad.ava.yaml')).diagnostics.filter((d) => d.severity === 'error');
   const byKey = Object.fromEntries(ds.map((d) => [d.key, d]));
   assert.match(byKey['winrates.compare[1]'].message, /"bon:nope" names no variant/);
-  assert.equal(byKey['winrates.compare[1]'].line, 16);
+  assert.equal(byKey['winrates.compare[1]'].line, 17);
   assert.match(byKey['winrates.generator'].message, /need winrates.generator/);
   assert.match(byKey['winrates.judge_variant'].message, /judge_variant/);
   const noTask = parseExperiment(`${BASE.replace('task: harmless', 'task: null\n  train: t.jsonl')}winrates: { generator: sft, compare: [bon:gold vs stochastic] }\n`, join(dir, 'nt.ava.yaml'));
@@ -92,6 +95,20 @@ test('report: shares per seed, mean ± std over seeds, pooled intervals and sign
   assert.ok(Math.abs(row.pooled.p - 0.625) < 1e-12); // 3 wins vs 1 loss
   const bt = r.systems.find((s) => s.name === 'bon:bt')!;
   assert.deepEqual([bt.gold_per_seed, bt.gold_mean], [[2.5, 2], 2.25]);
+});
+
+test('attribution: the comparison\'s own AVA system colours its answers, else the grid\'s first AVA variant, else none', () => {
+  const variants = ['sft', 'bt', 'ava', 'ava2'];
+  const of = (line: string, withRewards = ['ava', 'ava2']) => {
+    const c = parseComparison(line, variants);
+    assert.ok(typeof c !== 'string');
+    return attributionVariant(c, variants, withRewards);
+  };
+  assert.equal(of('bon:ava2 vs bon:ava'), 'ava2');
+  assert.equal(of('ppo:bt vs ppo:ava2'), 'ava2');
+  assert.equal(of('policy:ava2 vs policy:sft'), 'ava2');
+  assert.equal(of('bon:bt vs stochastic'), 'ava');
+  assert.equal(of('bon:bt vs stochastic', []), null);
 });
 
 test('pickBest takes the highest score per prompt, the first of equals', () => {
@@ -137,6 +154,20 @@ for await (const line of createInterface({ input: process.stdin })) {
   assert.equal(verdicts.length, 40);
   for (const v of verdicts) assert.equal(v.verdict, v.scores[0] > v.scores[1] ? 'win' : v.scores[0] < v.scores[1] ? 'lose' : 'tie');
   assert.equal(verdicts.filter((v) => v.verdict === 'win').length / 40, bt.per_seed[0].win);
+  // Each judged answer carries the per-token rewards of the grid's AVA reward model (no AVA
+  // system in this comparison, so the grid's first AVA variant), aligned with its words' gold.
+  for (const v of verdicts) {
+    assert.equal(v.rewards_by, 'ava/seed-0');
+    const sides: [string, SequenceRewards, number[]][] = [[v.a, v.a_rewards, v.a_gold_words], [v.b, v.b_rewards, v.b_gold_words]];
+    for (const [text, seq, goldWords] of sides) {
+      const tokens = seq.tokens.map((t) => t.token);
+      assert.equal(tokens.at(-1), '<eos>');
+      assert.equal(tokens.slice(0, -1).join(' '), text);
+      assert.deepEqual(seq.tokens.slice(0, -1).map((t) => t.gold), goldWords);
+      assert.ok(seq.tokens.every((t) => Number.isFinite(t.mean) && t.std > 0));
+    }
+  }
+  assert.ok(new Set(verdicts.flatMap((v) => (v.a_rewards as SequenceRewards).tokens.map((t) => t.mean.toFixed(4)))).size > 20, 'the rewards vary');
   const samples = rows('samples.jsonl');
   assert.equal(samples.length, 40 * 8);
   const answers = rows('answers.jsonl');
@@ -148,9 +179,15 @@ for await (const line of createInterface({ input: process.stdin })) {
   });
   assert.equal(readFileSync(join(grid, 'winrates', 'winrates.md'), 'utf8').includes('| bon:gold vs stochastic |'), true);
   // PPO against the BT reward model: its iterations are logged, its answers judged like any system.
-  const ppoMetrics = readFileSync(join(grid, 'winrates', 'seed-1', 'ppo-bt', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const ppoDir = join(grid, 'winrates', 'seed-1', 'ppo-bt');
+  const ppoMetrics = readFileSync(join(ppoDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(ppoMetrics.map((m) => m.step), [1, 2, 3, 4, 5, 6]);
-  assert.ok(ppoMetrics.every((m) => Number.isFinite(m['objective/kl']) && Number.isFinite(m['objective/scores']) && Number.isFinite(m['objective/gold'])));
+  assert.ok(ppoMetrics.every((m) => m.phase === 'train' && Number.isFinite(m.values['objective/kl']) && Number.isFinite(m.values['objective/scores']) && Number.isFinite(m.values['objective/gold'])));
+  // …in a run directory the Runs view lists: who was tuned against whom, and how far it got.
+  const ppoConfig = readFileSync(join(ppoDir, 'config.yaml'), 'utf8');
+  for (const line of ['variant: ppo:bt', 'seed: 1', 'generator: sft/seed-1', 'reward_model: bt/seed-1', 'steps: 6']) assert.ok(ppoConfig.includes(line), `config.yaml has "${line}"`);
+  assert.equal(JSON.parse(readFileSync(join(ppoDir, 'status.json'), 'utf8')).status, 'finished');
+  assert.deepEqual(listPpoRuns(grid).map((r) => [r.seed, r.rewardVariant]), [[0, 'bt'], [1, 'bt']]);
   assert.equal(report.comparisons[2].text, 'ppo:bt vs stochastic');
   assert.equal(answers.filter((a) => a.system === 'ppo:bt').length, 40);
 

@@ -2,11 +2,14 @@
  * Win rates page: one stacked win / tie / lose bar per comparison of a grid's win-rate stage
  * (mean over seeds, with the pooled 95% intervals and the sign test), an opponent filter, the
  * judged prompts of a clicked comparison on one seed, and both answers of a clicked prompt side
- * by side, each word coloured by its gold reward where the task has one. The table exports as
+ * by side, each token coloured by the per-token reward of the grid's AVA reward model (as in
+ * Token rewards) or each word by its gold reward where the task has one. The table exports as
  * Markdown, LaTeX and CSV.
  */
 import type { HostToWebview, VerdictRow, WinratesInit, WinratesReport } from '../src/protocol/webview.js';
+import type { SequenceRewards } from '../src/protocol/events.js';
 import { divergingOverlay, symmetricDomain, toRgba } from '../src/ui-common/colorScale.js';
+import { needsGaps, stdBand, tokenLabel, tokenTooltip } from './tokenModel.js';
 import { toCsv, toLatexTable, toMarkdownTable, type TextTable } from '../src/ui-common/exportFormats.js';
 import { button, h, replaceChildren, select } from './dom.js';
 import { exporter, type Page } from './page.js';
@@ -22,9 +25,13 @@ interface WinratesUi {
   seed: number | null;
   /** Prompt index opened side by side (-1 = none). */
   prompt: number;
+  /** What colours the answers' tokens: the AVA model's per-token rewards, or the gold per word. */
+  colour: ColourBy;
 }
 
-const DEFAULT_UI: WinratesUi = { opponent: '', comparison: '', seed: null, prompt: -1 };
+type ColourBy = 'model' | 'gold';
+
+const DEFAULT_UI: WinratesUi = { opponent: '', comparison: '', seed: null, prompt: -1, colour: 'model' };
 const SIGNIFICANT = 0.05;
 const pct = (x: number) => (100 * x).toFixed(1);
 
@@ -230,30 +237,78 @@ export class WinratesPage implements Page {
     const v = this.verdicts?.rows.find((r) => r.prompt_index === this.ui.prompt);
     const c = this.init?.report?.comparisons.find((x) => x.text === this.ui.comparison);
     if (!v || !c) return replaceChildren(this.sideBySide);
-    const domain = symmetricDomain([...(v.a_gold_words ?? []), ...(v.b_gold_words ?? [])]) || 1;
-    const answer = (side: 'a' | 'b', system: string, text: string, gold: number[] | undefined, score: number | undefined) => {
-      const words = text.split(/\s+/).filter((w) => w);
-      const aligned = gold && gold.length === words.length;
-      const tokens = words.map((w, i) => {
-        const el = h('span', { class: 'token', title: aligned ? `${w}: gold ${gold[i]}` : w }, w);
-        if (aligned) {
-          const { color, alpha } = divergingOverlay(gold[i], domain, undefined, 0.8);
-          el.style.backgroundColor = toRgba(color, alpha);
-        }
-        return el;
-      });
+    const hasModel = v.a_rewards !== undefined && v.b_rewards !== undefined;
+    const hasGold = v.a_gold_words !== undefined || v.b_gold_words !== undefined;
+    const colour: ColourBy = hasModel && (this.ui.colour === 'model' || !hasGold) ? 'model' : 'gold';
+    const tokensOf = (rewards: SequenceRewards | undefined, text: string, gold: number[] | undefined, domain: number): HTMLElement[] =>
+      colour === 'model' && rewards ? modelTokens(rewards, domain, this.maxStd(v)) : goldWords(text, gold, domain);
+    const domain =
+      colour === 'model'
+        ? symmetricDomain([...(v.a_rewards?.tokens ?? []), ...(v.b_rewards?.tokens ?? [])].map((t) => t.mean)) || 1
+        : symmetricDomain([...(v.a_gold_words ?? []), ...(v.b_gold_words ?? [])]) || 1;
+    const answer = (side: 'a' | 'b', system: string, text: string, rewards: SequenceRewards | undefined, gold: number[] | undefined, score: number | undefined) => {
+      const tokens = tokensOf(rewards, text, gold, domain);
+      const gapped = colour === 'gold' || (rewards !== undefined && needsGaps(rewards.tokens.map((t) => t.token)));
       return h(
         'div',
-        { class: 'answer', 'data-testid': `answer-${side}` },
-        h('h4', {}, `${side.toUpperCase()}: ${system}`, score === undefined ? '' : ` (score ${score.toFixed(3)})`),
-        h('div', { class: 'tokens gapped' }, ...(tokens.length ? tokens : [h('span', { class: 'muted' }, '(empty answer)')])),
+        { class: 'answer', 'data-testid': `answer-${side}`, 'data-colour': colour },
+        h('h4', {}, `${side.toUpperCase()}: ${system}`, score === undefined ? '' : ` (score ${score.toFixed(3)})`, colour === 'model' && rewards ? h('span', { class: 'muted' }, ` · R = ${rewards.reward.toFixed(3)}`) : ''),
+        h('div', { class: `tokens${gapped ? ' gapped' : ''}` }, ...(tokens.length ? tokens : [h('span', { class: 'muted' }, '(empty answer)')])),
       );
     };
+    const picker =
+      hasModel && hasGold
+        ? h(
+            'div',
+            { class: 'toolbar' },
+            select('Colour by', 'colour-by', [['model', `per-token reward of ${v.rewards_by}`], ['gold', 'gold reward per word']], colour, (x) => {
+              this.ui.colour = x === 'gold' ? 'gold' : 'model';
+              this.persist();
+              this.renderSideBySide();
+            }),
+          )
+        : null;
+    const legend =
+      colour === 'model'
+        ? `Each token is coloured by the per-token reward μ̃ of the AVA reward model ${v.rewards_by} (blue above 0, orange below; the band under a token is its σ̃), read as in Token rewards; hover a token for μ̃, σ̃, w and its gold.`
+        : hasGold
+          ? 'Each word is coloured by its gold reward (the task’s exact per-word reward: blue above 0, orange below, as in Token rewards).'
+          : null;
     replaceChildren(
       this.sideBySide,
       h('h3', {}, `Prompt ${v.prompt_index + 1}: `, h('span', { class: 'prompt-text' }, v.prompt), ` → ${v.verdict} for ${c.a}`),
-      h('div', { class: 'answers' }, answer('a', c.a, v.a, v.a_gold_words, v.scores?.[0]), answer('b', c.b, v.b, v.b_gold_words, v.scores?.[1])),
-      v.a_gold_words ? h('p', { class: 'muted' }, 'Each word is coloured by its gold reward (the task’s exact per-word reward: blue above 0, orange below, as in Token rewards).') : null,
+      picker,
+      h('div', { class: 'answers' }, answer('a', c.a, v.a, v.a_rewards, v.a_gold_words, v.scores?.[0]), answer('b', c.b, v.b, v.b_rewards, v.b_gold_words, v.scores?.[1])),
+      legend ? h('p', { class: 'muted' }, legend) : null,
     );
   }
+
+  private maxStd(v: VerdictRow): number {
+    return Math.max(0, ...[...(v.a_rewards?.tokens ?? []), ...(v.b_rewards?.tokens ?? [])].map((t) => t.std).filter(Number.isFinite));
+  }
+}
+
+/** The answer's tokens coloured by the reward model's μ̃, with the σ̃ band (as the Token rewards panel draws them). */
+function modelTokens(rewards: SequenceRewards, domain: number, maxStd: number): HTMLElement[] {
+  return rewards.tokens.map((t, i) => {
+    const el = h('span', { class: 'token', 'data-testid': 'token', 'data-index': i, 'data-token': t.token, 'data-mean': t.mean, 'data-std': t.std, title: tokenTooltip(t) }, tokenLabel(t.token));
+    const { color, alpha } = divergingOverlay(t.mean, domain, undefined, 0.8);
+    el.style.backgroundColor = toRgba(color, alpha);
+    el.style.setProperty('--std-band', `${stdBand(t.std, maxStd)}px`);
+    return el;
+  });
+}
+
+/** The answer's words, coloured by their gold reward where it lines up with them. */
+function goldWords(text: string, gold: number[] | undefined, domain: number): HTMLElement[] {
+  const words = text.split(/\s+/).filter((w) => w);
+  const aligned = gold !== undefined && gold.length === words.length;
+  return words.map((w, i) => {
+    const el = h('span', { class: 'token', title: aligned ? `${w}: gold ${gold[i]}` : w }, w);
+    if (aligned) {
+      const { color, alpha } = divergingOverlay(gold[i], domain, undefined, 0.8);
+      el.style.backgroundColor = toRgba(color, alpha);
+    }
+    return el;
+  });
 }

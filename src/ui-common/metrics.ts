@@ -126,17 +126,32 @@ export function dashboardGroups(records: readonly MetricRecord[]): ChartGroup[] 
   const refs = allSeries(records);
   const losses = refs.filter((r) => isLossKey(r.key) && r.phase !== 'eval');
   const accuracy = refs.filter((r) => isAccuracyKey(r.key));
+  const ppo = PPO_GROUPS.map((g) => ({ ...g, series: refs.filter((r) => g.keys.includes(r.key)) })).filter((g) => g.series.length > 0);
+  const grouped = new Set([...losses, ...accuracy, ...ppo.flatMap((g) => g.series)]);
   const diagnostic = (r: SeriesRef): number => (DIAGNOSTIC_KEYS as readonly string[]).indexOf(r.key);
   const others = refs
-    .filter((r) => !losses.includes(r) && !accuracy.includes(r))
+    .filter((r) => !grouped.has(r))
     .sort((a, b) => (diagnostic(a) < 0 ? 1 : 0) - (diagnostic(b) < 0 ? 1 : 0) || diagnostic(a) - diagnostic(b));
-  const groups: ChartGroup[] = [
+  const base: ChartGroup[] = [
     { id: 'losses', title: 'Loss terms', series: losses, allowLog: true },
     { id: 'accuracy', title: 'Reward accuracy', series: accuracy, allowLog: false, yRange: [0, 1] },
   ];
+  const groups = base.filter((g) => ppo.length === 0 || g.series.length > 0); // a PPO run has neither
+  for (const { keys: _keys, ...g } of ppo) groups.push(g);
   for (const r of others) groups.push({ id: `metric-${r.phase}-${r.key}`, title: seriesName(r), series: [r], allowLog: true });
   return groups;
 }
+
+/**
+ * The charts of a PPO run (core/rl/trainPpo.ts logs TRL's metric names): the rewards together,
+ * the two losses together, the two clip fractions together; its other keys (`objective/kl`,
+ * `objective/entropy`, …) get a chart each.
+ */
+const PPO_GROUPS: readonly (Omit<ChartGroup, 'series'> & { keys: readonly string[] })[] = [
+  { id: 'ppo-rewards', title: 'Rewards', keys: ['objective/scores', 'objective/rlhf_reward', 'objective/non_score_reward', 'objective/gold'], allowLog: false },
+  { id: 'ppo-losses', title: 'PPO losses', keys: ['loss/policy_avg', 'loss/value_avg'], allowLog: false },
+  { id: 'ppo-clipfrac', title: 'Clip fractions', keys: ['policy/clipfrac_avg', 'val/clipfrac_avg'], allowLog: false, yRange: [0, 1] },
+];
 
 /** Periodic evaluations as metric records of phase `eval` (reward_acc, gold_acc, nll). */
 export function evalRecords(evals: readonly EvalSummary[]): MetricRecord[] {

@@ -8,10 +8,12 @@
  *   4. per-token rewards (KL penalty + the score at the last token), GAE, whitened advantages;
  *   5. `ppo_epochs` passes of `mini_batches` AdamW steps on the clipped losses;
  *   6. the adaptive KL controller.
- * Each iteration appends a line to `<dir>/metrics.jsonl` under TRL's metric names
+ * `dir` is a run directory like a grid cell's, so the Runs view and the dashboard show it: each
+ * iteration appends a metric record (phase `train`) to `metrics.jsonl` under TRL's metric names
  * (`objective/kl`, `objective/entropy`, `objective/scores`, `objective/rlhf_reward`,
  * `policy/clipfrac_avg`, `policy/approxkl_avg`, `loss/policy_avg`, `loss/value_avg`,
- * `val/clipfrac_avg`) plus `objective/gold` on the built-in tasks.
+ * `val/clipfrac_avg`) plus `objective/gold` on the built-in tasks, and `status.json` follows the
+ * iterations (running, then finished, stopped when cancelled, failed with the error).
  *
  * The policy is a copy of the initial one with a value head (V = Dense(H→1)(h), fresh), so the
  * value shares the backbone as in TRL's AutoModelForCausalLMWithValueHead.
@@ -29,7 +31,12 @@ import { generate } from '../generate/generate.js';
 import { TQR } from '../model/tqr.js';
 import { disposeSeqBatch } from '../objectives/batching.js';
 import { tokenLogProbs } from '../objectives/baselines.js';
+import { hostname } from 'node:os';
+import type { MetricRecord } from '../../protocol/events.js';
 import { JsonlAppender } from '../run/files.js';
+import type { RunStatusFile } from '../run/layout.js';
+import { RUN_METRICS } from '../run/layout.js';
+import { writeStatus } from '../run/status.js';
 import { gae, KlController, ppoLosses, tokenRewards, whiten } from './ppo.js';
 
 export interface PpoInputs {
@@ -86,9 +93,16 @@ export async function trainPpo(x: PpoInputs): Promise<PpoResult> {
   reference.loadWeights(x.weights, { strict: false });
   const optimizer = new AdamW(policy.variables(), { lr: ppo.lr, beta1: 0.9, beta2: 0.999, weightDecay: 0, gradClip: 1, warmupSteps: 0, totalSteps: ppo.steps, schedule: 'constant' });
   const kl = new KlController(ppo.init_kl_coef, ppo.adap_kl_ctrl ? { target: ppo.target_kl, horizon: ppo.horizon } : null);
-  const metricsFile = new JsonlAppender(`${x.dir}/metrics.jsonl`);
+  const metricsFile = new JsonlAppender(`${x.dir}/${RUN_METRICS}`);
   const pick = seedrandom(`ava-ppo-prompts:${x.seed}`);
   const metrics: Record<string, number>[] = [];
+  const started = Date.now();
+  let status: RunStatusFile = { status: 'running', pid: process.pid, host: hostname(), started: new Date(started).toISOString(), updated: new Date(started).toISOString(), step: 0, total_steps: ppo.steps };
+  const setStatus = (patch: Partial<RunStatusFile>) => {
+    status = { ...status, ...patch, updated: new Date().toISOString() };
+    writeStatus(x.dir, status);
+  };
+  setStatus({});
   try {
     for (let step = 1; step <= ppo.steps; step++) {
       if (x.signal?.aborted) throw new AvaError('usage', 'PPO was cancelled');
@@ -98,7 +112,9 @@ export async function trainPpo(x: PpoInputs): Promise<PpoResult> {
       kl.update(rollout.stats['objective/kl'], ppo.batch_size);
       const record: Record<string, number> = { step, ...rollout.stats, ...update, 'objective/kl_coef': kl.value };
       metrics.push(record);
-      metricsFile.append(record);
+      const { step: _step, ...values } = record;
+      metricsFile.append({ step, phase: 'train', time: (Date.now() - started) / 1000, values } satisfies MetricRecord);
+      setStatus({ step });
       tf.dispose([rollout.oldLogp, rollout.oldValues, rollout.advantages, rollout.returns, rollout.mask]);
       disposeSeqBatch(rollout.batch);
       if (step === 1 || step % 10 === 0 || step === ppo.steps) {
@@ -106,8 +122,11 @@ export async function trainPpo(x: PpoInputs): Promise<PpoResult> {
       }
       await new Promise((r) => setImmediate(r)); // let a cancel arrive
     }
+    setStatus({ status: 'finished' });
   } catch (e) {
     policy.dispose();
+    const cancelled = x.signal?.aborted === true;
+    setStatus({ status: cancelled ? 'stopped' : 'failed', ...(!cancelled && { error: e instanceof Error ? e.message : String(e) }) });
     throw e;
   } finally {
     reference.dispose();

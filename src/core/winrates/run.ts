@@ -5,7 +5,9 @@
  *   <grid>/winrates/seed-<n>/samples.jsonl    every candidate: prompt, sample, response, gold, R(y) per bon: variant
  *   <grid>/winrates/seed-<n>/answers.jsonl    each system's answer per prompt (and its gold)
  *   <grid>/winrates/seed-<n>/verdicts.jsonl   per comparison and prompt: both answers, the verdict, the judge's scores or orders
- *   <grid>/winrates/seed-<n>/ppo-<variant>/metrics.jsonl   each PPO iteration (TRL's metric names; ../rl/trainPpo.ts)
+ *   <grid>/winrates/seed-<n>/ppo-<variant>/   a run directory: config.yaml (generator, reward model,
+ *                                             the ppo section), status.json, metrics.jsonl (each
+ *                                             iteration under TRL's metric names; ../rl/trainPpo.ts)
  *   <grid>/winrates/winrates.json             WinratesReport (./report.ts), what `ava-lab report` and the extension read
  *   <grid>/winrates/winrates.md               the same as tables
  *
@@ -14,10 +16,14 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { demoText } from '../data/dataset.js';
 import { AvaError } from '../errors.js';
 import type { ExperimentConfig, RunConfig } from '../experiment/config.js';
-import { variantNames } from '../experiment/grid.js';
+import { variantNames, variantSections } from '../experiment/grid.js';
+import { demoText, encodeSeq, wordGoldOnTokens } from '../data/dataset.js';
+import type { DemoExample } from '../data/types.js';
+import { readDemos } from '../eval/readout.js';
+import { hasTokenRewards } from '../objectives/table.js';
+import type { SequenceRewards } from '../../protocol/events.js';
 import { goldJudge, goldReward, commandJudge, responseWords, scoreJudge, type Judge, type JudgeItem } from '../eval/judges.js';
 import { round6 } from '../tasks/random.js';
 import { loadTrainedRun, type TrainedRun } from '../eval/trained.js';
@@ -32,11 +38,12 @@ import type { TaskDefinition } from '../tasks/task.js';
 import { dataFilesFor } from '../train/data.js';
 import { BASE_VARIANT_NAME, needsGenerator, parseComparison, systemName, variantOf, type Comparison, type System } from './systems.js';
 import { trainPpo } from '../rl/trainPpo.js';
+import { ppoRunDir, WINRATES_DIR, WINRATES_MARKDOWN, WINRATES_REPORT } from './layout.js';
+import { stringify as yamlStringify } from 'yaml';
+import { RUN_CONFIG } from '../run/layout.js';
 import { buildReport, winratesMarkdown, type SeedVerdicts, type WinratesReport } from './report.js';
 
-export const WINRATES_DIR = 'winrates';
-export const WINRATES_REPORT = 'winrates.json';
-export const WINRATES_MARKDOWN = 'winrates.md';
+export { WINRATES_DIR, WINRATES_MARKDOWN, WINRATES_REPORT } from './layout.js';
 
 export interface WinratesHooks {
   log(level: 'info' | 'warn', message: string): void;
@@ -55,6 +62,14 @@ export interface VerdictRow {
   /** Gold of each whitespace-separated word of a and b (built-in tasks). */
   a_gold_words?: number[];
   b_gold_words?: number[];
+  /**
+   * The per-token rewards of a and b (spec §5 readout, as in the Token rewards panel) from the
+   * AVA reward model `rewards_by` (a cell, e.g. `ava-p/seed-0`): the comparison's own AVA
+   * system's, else the grid's first variant with per-token rewards.
+   */
+  a_rewards?: SequenceRewards;
+  b_rewards?: SequenceRewards;
+  rewards_by?: string;
 }
 
 /** Runs the stage for every seed and writes the files above; returns the report. */
@@ -123,8 +138,18 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
     const ppoAnswers = async (variant: string): Promise<string[]> => {
       const gen = await model(variantOf(w.generator!, variants)!);
       const rm = await model(variant);
-      const dir = join(gridDir, WINRATES_DIR, `seed-${seed}`, `ppo-${variant || BASE_VARIANT_NAME}`);
+      const dir = ppoRunDir(gridDir, seed, variant || BASE_VARIANT_NAME);
       rmSync(dir, { recursive: true, force: true });
+      const identity = {
+        name: exp.name,
+        variant: systemName({ kind: 'ppo', variant }),
+        seed,
+        generator: cellDirName(gen.run.variant, seed),
+        reward_model: cellDirName(variant, seed),
+        max_new_tokens: w.max_new_tokens,
+        ppo: w.ppo,
+      };
+      writeTextAtomic(join(dir, RUN_CONFIG), `# PPO of the generator against the reward model (written by the win-rate stage)\n${yamlStringify(identity)}`);
       hooks.log('info', `seed ${seed}: PPO of ${cellDirName(gen.run.variant, seed)} against the reward model of ${cellDirName(variant, seed)} (${w.ppo.steps} steps)`);
       const trainPrompts = await splitPrompts(gen.run, gridDir, 0, 'train');
       const { policy } = await trainPpo({
@@ -194,6 +219,21 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
     }
 
     const judge = await makeJudge(exp, expFile, task, seed, model);
+    const withRewards = tokenRewardVariants(exp);
+    /** Per-token rewards of answers to the prompts under a variant's reward model (readout as the Token rewards panel's). */
+    const readAnswers = async (variant: string, texts: string[]): Promise<(SequenceRewards | undefined)[]> => {
+      const rm = await model(variant);
+      const slots: (DemoExample | null)[] = texts.map((text, i) => {
+        const seq = encodeSeq(prompts[i], text, rm.tokenizer, rm.run.model.context, 'prompt_left');
+        if (seq === null) return null;
+        const goldWords = task?.goldOf(prompts[i])?.(responseWords(text));
+        const goldTokens = goldWords && wordGoldOnTokens(goldWords.map(round6), text, rm.tokenizer, seq.ids.length - 1 - seq.promptLen);
+        return { line: i + 1, seq, ...(goldTokens && { goldTokens }) };
+      });
+      const read = readDemos(rm.models, slots.filter((d): d is DemoExample => d !== null), rm.run, rm.tokenizer);
+      let k = 0;
+      return slots.map((d) => (d === null ? undefined : read[k++].response));
+    };
     const verdicts: VerdictRow[] = [];
     const perComparison: SeedVerdicts['comparisons'] = [];
     for (const c of comparisons) {
@@ -202,9 +242,23 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
       hooks.log('info', `seed ${seed}: judging ${c.text} on ${items.length} prompts (${judge.name})`);
       const judged = await judge.judge(items, hooks.signal);
       const words = (prompt: string, text: string) => task?.goldOf(prompt)?.(responseWords(text)).map(round6);
+      const by = attributionVariant(c, variants, withRewards);
+      const [aRewards, bRewards] = by === null ? [[], []] : [await readAnswers(by, a), await readAnswers(by, b)];
       judged.forEach((j, i) => {
         const [aWords, bWords] = [words(items[i].prompt, items[i].a), words(items[i].prompt, items[i].b)];
-        verdicts.push({ comparison: c.text, prompt_index: i, prompt: items[i].prompt, a: items[i].a, b: items[i].b, verdict: j.verdict, ...(j.scores && { scores: j.scores }), ...(j.orders && { orders: j.orders }), ...(aWords && { a_gold_words: aWords }), ...(bWords && { b_gold_words: bWords }) });
+        verdicts.push({
+          comparison: c.text,
+          prompt_index: i,
+          prompt: items[i].prompt,
+          a: items[i].a,
+          b: items[i].b,
+          verdict: j.verdict,
+          ...(j.scores && { scores: j.scores }),
+          ...(j.orders && { orders: j.orders }),
+          ...(aWords && { a_gold_words: aWords }),
+          ...(bWords && { b_gold_words: bWords }),
+          ...(aRewards[i] && bRewards[i] && { a_rewards: aRewards[i], b_rewards: bRewards[i], rewards_by: cellDirName(by!, seed) }),
+        });
       });
       perComparison.push({ text: c.text, verdicts: judged.map((j) => j.verdict) });
     }
@@ -226,6 +280,21 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
 function firstVariantOf(cs: Comparison[], variants: readonly string[]): string {
   for (const c of cs) for (const s of [c.a, c.b]) if (s.kind === 'policy' || s.kind === 'bon' || s.kind === 'ppo') return s.variant;
   return variants[0];
+}
+
+/** The variants whose objective has per-token rewards (AVA), in grid order. */
+function tokenRewardVariants(exp: ExperimentConfig): string[] {
+  return variantNames(exp).filter((v) => hasTokenRewards(variantSections(exp, v).objective.kind));
+}
+
+/**
+ * Whose per-token rewards colour a comparison's answers: the comparison's first system built
+ * on an AVA reward model or policy (bon:, ppo:, policy:), else the grid's first AVA variant;
+ * null when the grid has none.
+ */
+export function attributionVariant(c: Comparison, variants: readonly string[], withRewards: readonly string[]): string | null {
+  for (const s of [c.a, c.b]) if ((s.kind === 'bon' || s.kind === 'ppo' || s.kind === 'policy') && withRewards.includes(s.variant)) return s.variant;
+  return variants.find((v) => withRewards.includes(v)) ?? null;
 }
 
 function uniqueSystems(cs: Comparison[]): System[] {

@@ -2,13 +2,15 @@
  * The runs on disk, read from their directories alone (so a window reload, or a run started
  * from a terminal, shows up the same): `<runs root>/<experiment>/<grid>/grid.json` lists the
  * cells, each cell's status.json says how it is doing (a `running` run whose pid is dead was
- * killed), eval.json holds its final metrics. No `vscode` import.
+ * killed), eval.json holds its final metrics; the PPO runs of a grid's win-rate stage are read
+ * the same way from `winrates/seed-<n>/ppo-<variant>/`. No `vscode` import.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { EvalSummary, RunAlarm, RunStatus } from '../../protocol/events.js';
 import { readJsonFile } from '../../core/run/files.js';
-import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, type GridManifest } from '../../core/run/layout.js';
+import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, RUN_METRICS, type GridManifest } from '../../core/run/layout.js';
+import { listPpoRuns, type PpoRunRef } from '../../core/winrates/layout.js';
 import { effectiveStatus, readStatus } from '../../core/run/status.js';
 import { cellStates, hasOpenSlurmCells } from '../../core/cluster/gridState.js';
 import type { ClusterCellView } from '../../core/cluster/slurm.js';
@@ -35,6 +37,8 @@ export interface RunEntry {
   alarms: RunAlarm[];
   /** The cell's Slurm array task and state, when the grid was submitted (`ava-lab submit`). */
   slurm?: ClusterCellView;
+  /** A PPO run of the grid's win-rate stage (`<grid>/winrates/seed-<n>/ppo-<variant>/`), not a grid cell. */
+  ppo?: { rewardVariant: string; lastGold?: number; lastScore?: number };
 }
 
 export interface GridEntry {
@@ -44,6 +48,8 @@ export interface GridEntry {
   experimentFile: string;
   created: string;
   runs: RunEntry[];
+  /** The PPO runs of its win-rate stage, by seed (the dashboard charts them like a cell). */
+  ppoRuns: RunEntry[];
   /** Submitted to Slurm: its array job ids, oldest first. */
   slurmJobs?: string[];
   /** A Slurm cell of the grid may still be queued or running (the Runs view keeps asking Slurm). */
@@ -94,8 +100,36 @@ export function readGrid(dir: string): GridEntry | null {
     experimentFile: manifest.experiment_file,
     created: manifest.created,
     runs: manifest.slurm ? slurmRuns(dir, manifest) : manifest.cells.map((c) => readRun(join(dir, c.dir), c.variant, c.seed)),
+    ppoRuns: listPpoRuns(dir).map(readPpoRun),
     ...(manifest.slurm ? { slurmJobs: manifest.slurm.submissions.map((s) => s.job_id), slurmOpen: hasOpenSlurmCells(manifest) } : {}),
   };
+}
+
+/** A PPO run: its status like a cell's, its last score and gold from metrics.jsonl. */
+function readPpoRun(ref: PpoRunRef): RunEntry {
+  const run = readRun(ref.dir, `ppo:${ref.rewardVariant}`, ref.seed);
+  const last = lastMetricValues(join(ref.dir, RUN_METRICS));
+  return { ...run, ppo: { rewardVariant: ref.rewardVariant, lastGold: last?.['objective/gold'], lastScore: last?.['objective/scores'] } };
+}
+
+/** The values of the last complete line of a metrics.jsonl (a torn last line is skipped). */
+function lastMetricValues(path: string): Record<string, number> | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.trimEnd().split('\n');
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 2); i--) {
+    try {
+      const values = (JSON.parse(lines[i]) as { values?: Record<string, number> }).values;
+      if (values && typeof values === 'object') return values;
+    } catch {
+      // torn line: try the one before
+    }
+  }
+  return null;
 }
 
 /** Slurm's word (kept in grid.json) over what each cell's status.json says. */

@@ -1,6 +1,6 @@
 /**
  * The Runs view: experiments → grids (one `ava-lab run` each, newest first) → runs (grid
- * cells). Read from the run directories (runIndex.ts), with the live step of the runs this
+ * cells, then the PPO runs of the grid's win-rate stage). Read from the run directories (runIndex.ts), with the live step of the runs this
  * window watches laid over them; refreshed when status files change on disk and as progress
  * events arrive (debounced). A rescan that only moves steps redraws just the rows that changed,
  * with the same node objects (stableTree.ts), so a row action clicked meanwhile keeps its
@@ -64,6 +64,7 @@ function runStatusText(run: RunEntry): string {
 }
 
 function localStatusText(run: RunEntry): string {
+  if (run.ppo && run.status === 'finished') return ppoResultText(run.ppo) ?? 'finished';
   const percent = run.totalSteps > 0 ? ` (${Math.round((100 * run.step) / run.totalSteps)}%)` : '';
   switch (run.status) {
     case 'running':
@@ -83,9 +84,16 @@ function localStatusText(run: RunEntry): string {
   }
 }
 
+/** `PPO · gold 0.523 · score 1.20`: the last iteration's mean gold (built-in tasks) and reward-model score. */
+function ppoResultText(ppo: NonNullable<RunEntry['ppo']>): string | null {
+  const parts = [ppo.lastGold !== undefined ? `gold ${ppo.lastGold.toFixed(3)}` : '', ppo.lastScore !== undefined ? `score ${ppo.lastScore.toFixed(2)}` : ''].filter(Boolean);
+  return parts.length ? `PPO · ${parts.join(' · ')}` : null;
+}
+
 function runTooltip(run: RunEntry): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.variant || 'base'} · seed ${run.seed}** — ${run.status}\n\n`);
+  if (run.ppo) md.appendMarkdown(`PPO of the win-rate stage's generator against the reward model of \`${run.ppo.rewardVariant}/seed-${run.seed}\` (last iteration's mean score and gold)\n\n`);
   md.appendMarkdown(`step ${run.step} / ${run.totalSteps}\n\n`);
   if (run.slurm?.job) md.appendMarkdown(`Slurm task \`${run.slurm.job}\`${run.slurm.node ? ` on \`${run.slurm.node}\`` : ''}${run.slurm.reason ? `: ${run.slurm.reason}` : ''}\n\n`);
   const acc = formatAccuracy(run.summary);
@@ -203,7 +211,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.iconPath = run.alarms.length && run.status !== 'failed' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : statusIcon(run.status);
     item.description = runDescription(run);
     item.tooltip = runTooltip(run);
-    item.contextValue = `avaLab.run.${run.status}${run.slurm?.job ? '.slurm' : ''}`;
+    item.contextValue = run.ppo ? `avaLab.ppo.${run.status}` : `avaLab.run.${run.status}${run.slurm?.job ? '.slurm' : ''}`;
     item.command = { title: 'Open Run Dashboard', command: 'avaLab.openDashboard', arguments: [run.dir] };
     return item;
   }
@@ -253,7 +261,7 @@ function nodeId(node: RunsNode): string {
 
 function childrenOf(node: RunsNode): RunsNode[] {
   if (node.kind === 'experiment') return node.experiment.grids.map((grid, i) => ({ kind: 'grid', grid, newest: i === 0 }));
-  if (node.kind === 'grid') return node.grid.runs.map((run) => ({ kind: 'run', run, grid: node.grid }));
+  if (node.kind === 'grid') return [...node.grid.runs, ...node.grid.ppoRuns].map((run) => ({ kind: 'run', run, grid: node.grid }));
   return [];
 }
 

@@ -1,10 +1,12 @@
 // Win rates: train an SFT generator and a Bradley-Terry reward model from the CodeLens; the run
-// ends with the win-rate stage; the Win rates panel shows its bars, a win rate equal to the
-// report's, the judged prompts of a comparison and both answers of one prompt side by side.
+// ends with the win-rate stage (Best-of-N and a short PPO); the Runs view lists the PPO run and
+// its dashboard charts TRL's metrics; the Win rates panel shows its bars, a win rate equal to the
+// report's, the judged prompts of a comparison and both answers of one prompt side by side,
+// coloured by the AVA reward model's per-token rewards or by the gold.
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect, test } from '../harness.mjs';
-import { panel, readJson, readJsonl, runDirOf, waitUntil } from './panels-common.mjs';
+import { chartPoints, choose, panel, readJson, readJsonl, runDirOf, waitUntil } from './panels-common.mjs';
 
 const EXPERIMENT = `# Best-of-N by a Bradley-Terry reward model and by the gold, against one SFT sample (e2e test).
 name: winrates
@@ -19,12 +21,14 @@ eval: { dump_token_rewards: 0 }
 ablations:
   sft: { objective: { kind: sft } }
   bt: { objective: { kind: bt } }
+  ava: { objective: { kind: ava-p } }
 winrates:
   generator: sft
   prompts: 30
   bon_n: 8
   max_new_tokens: 10
-  compare: [bon:bt vs stochastic, bon:gold vs stochastic]
+  ppo: { steps: 4, batch_size: 8, mini_batches: 2 }
+  compare: [bon:bt vs stochastic, bon:gold vs stochastic, ppo:bt vs stochastic]
 `;
 
 test('Win rates panel: bars from the report, judged prompts, both answers side by side', async (vs) => {
@@ -38,6 +42,20 @@ test('Win rates panel: bars from the report, judged prompts, both answers side b
   const reportFile = join(grid, 'winrates', 'winrates.json');
   await waitUntil('the win-rate report', () => existsSync(reportFile), { timeoutMs: 240_000 });
   const report = readJson(reportFile);
+
+  // The PPO run of the stage is a row of the grid in the Runs view; a click opens its dashboard.
+  await vs.openRunsView();
+  const ppoRow = await vs.waitForRunsRow('ppo:bt/seed-0', /PPO · gold -?\d/, { timeoutMs: 30_000 });
+  const ppoMetrics = readJsonl(join(grid, 'winrates', 'seed-0', 'ppo-bt', 'metrics.jsonl'));
+  expect(ppoRow.includes(`gold ${ppoMetrics.at(-1).values['objective/gold'].toFixed(3)}`), `the row shows the last iteration's gold (${ppoRow})`);
+  await vs.runsRow('ppo:bt/seed-0').click();
+  const dash = await panel(vs, 'chart-ppo-rewards');
+  const points = await waitUntil('the PPO reward curve', async () => {
+    const p = await chartPoints(dash, 'chart-ppo-rewards');
+    return (p['objective/scores'] ?? []).length === 4 ? p : undefined;
+  });
+  expect(points['objective/scores'][3][1] === ppoMetrics[3].values['objective/scores'], 'the chart plots metrics.jsonl');
+  expect((await dash.getByTestId('chart-metric-train-objective/kl').count()) === 1, 'KL has a chart of its own');
 
   await vs.command('AVA Lab: Show Win Rates');
   await vs.pick('winrates');
@@ -60,6 +78,13 @@ test('Win rates panel: bars from the report, judged prompts, both answers side b
   await prompts.first().click();
   const a = web.getByTestId('answer-a');
   await a.waitFor();
+  // Coloured by the per-token rewards of the grid's AVA reward model, read from verdicts.jsonl.
+  await web.locator('[data-testid="answer-a"][data-colour="model"]').waitFor();
+  const means = await a.getByTestId('token').evaluateAll((ts) => ts.map((t) => Number(t.getAttribute('data-mean'))));
+  expect(verdicts[0].rewards_by === 'ava/seed-0', `the AVA cell colours the answers (${verdicts[0].rewards_by})`);
+  expect(JSON.stringify(means) === JSON.stringify(verdicts[0].a_rewards.tokens.map((t) => t.mean)), `the tokens carry the model's μ̃ (${means})`);
+  await choose(web, 'colour-by', 'gold');
+  await web.locator('[data-testid="answer-a"][data-colour="gold"]').waitFor();
   const words = await a.locator('.token').evaluateAll((ts) => ts.map((t) => t.textContent).join(' '));
   expect(words === verdicts[0].a.split(/\s+/).filter((w) => w).join(' '), `answer A is bon:gold's answer (${words})`);
   expect((await web.getByTestId('answer-b').locator('.token').count()) > 0 || verdicts[0].b === '', 'answer B is shown beside it');
