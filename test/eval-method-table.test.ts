@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recipeDefaults, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
 import type { ReportCell } from '../src/core/eval/report.js';
-import { methodName, methodTableCsv, methodTableLatex, methodTableMarkdown, methodTaskTable } from '../src/core/eval/methodTable.js';
+import { baselineMatcher, methodName, methodTableCsv, methodTableLatex, methodTableMarkdown, methodTaskTable } from '../src/core/eval/methodTable.js';
 
 function cell(variant: string, seed: number, kind: ObjectiveKind, task: string, acc: number, pairCorrect?: boolean[]): ReportCell {
   const d = recipeDefaults('robust');
@@ -51,4 +51,23 @@ test('methods × tasks: mean ± std, best per task, McNemar against the baseline
   assert.equal(md[4], '| best possible | 90.00 | 90.00 |');
   assert.equal(methodTableCsv(t).split('\n')[1], 'ava-p,100.00,0.00,0.00000763,80.00,14.14,0.295');
   assert.match(methodTableLatex(t), /ava-p & \\textbf\{100\.00 \$\\pm\$ 0\.00\}\$\^\\dagger\$ & \\textbf\{80\.00 \$\\pm\$ 14\.14\} \\\\/);
+});
+
+test('the baseline is a method or variant name when one is so named, else an objective kind', () => {
+  const cells = [
+    cell('harmless AVA-p', 0, 'ava-p', 'harmless', 0.8),
+    cell('harmless w/o rwt', 0, 'ava-p', 'harmless', 0.7),
+    cell('harmless BT', 0, 'bt', 'harmless', 0.75),
+    cell('summary AVA-p', 0, 'ava-p', 'summary', 0.8),
+    cell('summary w/o rwt', 0, 'ava-p', 'summary', 0.7),
+    cell('summary BT', 0, 'bt', 'summary', 0.75),
+  ];
+  const names = (baseline: string) => cells.filter(baselineMatcher(cells, baseline)).map((c) => c.variant);
+  assert.deepEqual(names('AVA-p'), ['harmless AVA-p', 'summary AVA-p'], 'the method, not every ava-p cell');
+  assert.deepEqual(names('summary BT'), ['summary BT']);
+  assert.deepEqual(names('bt'), ['harmless BT', 'summary BT']);
+  assert.deepEqual(names('dpo'), []);
+  assert.equal(methodTaskTable(cells, 'AVA-p')!.baseline, 'AVA-p');
+  assert.equal(methodTaskTable(cells, 'bt')!.baseline, 'BT');
+  assert.equal(methodTaskTable(cells, 'dpo')!.baseline, null);
 });

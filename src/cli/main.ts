@@ -28,7 +28,7 @@ usage:
   ava-lab cancel <grid_dir> [--only VARIANT] [--seed N]   (scancel the grid's Slurm tasks)
   ava-lab validate <exp.ava.yaml> [--json]
   ava-lab eval <run_dir> <data.jsonl> [--json]
-  ava-lab report <grid_dir> [--baseline bt] [--format md|csv|latex|json]   (mean ± std over seeds, McNemar / paired t vs the baseline, methods × tasks; writes report.md)
+  ava-lab report <grid_dir> [--baseline bt|METHOD|VARIANT] [--format md|csv|latex|json]   (mean ± std over seeds, McNemar / paired t vs the baseline, methods × tasks; writes report.md)
   ava-lab sample <run_dir> <prompts.jsonl> [--n N] [--temperature T] [--top-k K] [--top-p P] [--max-new-tokens M] [--policy lm|q] [--seed S] [--out FILE]
                                        (JSON lines: prompt, sample, response, finish, logp, gold on built-in tasks)
   ava-lab winrates <grid_dir> [--experiment FILE]   (Best-of-N / policies judged win / tie / lose; writes <grid>/winrates/)

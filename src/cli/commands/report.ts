@@ -10,10 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
-import type { ObjectiveKind } from '../../core/experiment/config.js';
 import { parseRunConfigYaml } from '../../core/experiment/grid.js';
 import { gridReportMarkdown, meanTermGrads, termGradsMarkdown, type ReportCell } from '../../core/eval/report.js';
-import { methodTableCsv, methodTableLatex, methodTableMarkdown, methodTaskTable } from '../../core/eval/methodTable.js';
+import { baselineMatcher, methodTableCsv, methodTableLatex, methodTableMarkdown, methodTaskTable } from '../../core/eval/methodTable.js';
 import { readJsonFile, readJsonlFile, writeTextAtomic } from '../../core/run/files.js';
 import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_EVAL_PAIRS, RUN_METRICS, type EvalPairRow, type GridManifest } from '../../core/run/layout.js';
 import { readStatus } from '../../core/run/status.js';
@@ -51,7 +50,7 @@ export function readGridCells(gridDir: string): ReportCell[] {
 }
 
 /** The report text with a header naming the grid, written to the grid folder. */
-export function writeGridReport(gridDir: string, cells: readonly ReportCell[], baseline: ObjectiveKind): string {
+export function writeGridReport(gridDir: string, cells: readonly ReportCell[], baseline: string): string {
   const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST));
   const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test; where the runs saved per-pair results, McNemar's exact test on the pairs only one of the two ranks right (x:y = this variant : the baseline, summed over seeds).\n\n`;
   const grads = termGradsMarkdown(cells);
@@ -68,12 +67,16 @@ type Format = (typeof FORMATS)[number];
 
 export async function reportCommand(argv: string[], rep: Reporter): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { baseline: { type: 'string', default: 'bt' }, format: { type: 'string', default: 'md' }, json: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab report <grid_dir> [--baseline bt|pt|dpo|…] [--format md|csv|latex|json]');
+  if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab report <grid_dir> [--baseline OBJECTIVE|METHOD|VARIANT] [--format md|csv|latex|json]');
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new AvaError('usage', `--format must be one of ${FORMATS.join(', ')}, got '${values.format}'`);
   const gridDir = resolve(positionals[0]);
-  const baseline = values.baseline as ObjectiveKind;
+  const baseline = values.baseline!;
   const cells = readGridCells(gridDir);
+  if (cells.length > 0 && !cells.some(baselineMatcher(cells, baseline))) {
+    const names = [...new Set(cells.map((c) => c.variant || 'base'))];
+    throw new AvaError('usage', `--baseline ${baseline} names no objective, method or variant of this grid (variants: ${names.join(', ')}; objectives: ${[...new Set(cells.map((c) => c.run.objective.kind))].join(', ')})`);
+  }
   const winrates = readJsonFile<WinratesReport>(join(gridDir, WINRATES_DIR, WINRATES_REPORT));
   if (format !== 'md') {
     const table = methodTaskTable(cells, baseline);

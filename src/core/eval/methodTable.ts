@@ -41,7 +41,16 @@ export function methodName(variant: string, task: string): string {
   return rest || variant || 'base';
 }
 
-export function methodTaskTable(cells: readonly ReportCell[], baseline: ObjectiveKind): MethodTable | null {
+/**
+ * Which cells are the baseline: those of the method or variant named `baseline` when some cell
+ * is so named ("AVA-p", "harmless BT"), else those whose objective is the kind `baseline` ("bt").
+ */
+export function baselineMatcher(cells: readonly ReportCell[], baseline: string): (c: ReportCell) => boolean {
+  const byName = (c: ReportCell) => c.variant === baseline || methodName(c.variant, taskOf(c)) === baseline;
+  return cells.some(byName) ? byName : (c) => c.run.objective.kind === baseline;
+}
+
+export function methodTaskTable(cells: readonly ReportCell[], baseline: ObjectiveKind | string): MethodTable | null {
   const tasks = [...new Set(cells.map(taskOf))];
   if (tasks.length < 2) return null;
   const groups = new Map<string, Map<string, ReportCell[]>>();
@@ -52,7 +61,8 @@ export function methodTaskTable(cells: readonly ReportCell[], baseline: Objectiv
     byTask.set(task, [...(byTask.get(task) ?? []), c]);
     groups.set(name, byTask);
   }
-  const baselineName = [...groups.entries()].find(([, byTask]) => [...byTask.values()].every((cs) => cs.every((c) => c.run.objective.kind === baseline)))?.[0] ?? null;
+  const isBaseline = baselineMatcher(cells, baseline);
+  const baselineName = [...groups.entries()].find(([, byTask]) => [...byTask.values()].every((cs) => cs.every(isBaseline)))?.[0] ?? null;
   const acc = (c: ReportCell) => c.summary?.reward_acc?.value;
   const methods = [...groups.entries()].map(([name, byTask]) => ({
     name,

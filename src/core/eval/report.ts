@@ -9,6 +9,7 @@
 import type { EvalSummary, RunAlarm } from '../../protocol/events.js';
 import type { ObjectiveKind, RunConfig } from '../experiment/config.js';
 import { canonicalJson } from '../experiment/merge.js';
+import { baselineMatcher } from './methodTable.js';
 import { binomialTwoSidedP, pairedComparison } from './stats.js';
 
 /** One finished (or not) cell of a grid, as read from its run directory. */
@@ -27,8 +28,8 @@ export interface ReportCell {
 }
 
 export interface ReportOptions {
-  /** The objective the others are compared with, on the same data and seeds. */
-  baseline: ObjectiveKind;
+  /** What the others are compared with, on the same data and seeds: an objective kind, or a method or variant name (methodTable.ts baselineMatcher). */
+  baseline: ObjectiveKind | string;
 }
 
 interface VariantRows {
@@ -73,10 +74,10 @@ function groupByVariant(cells: readonly ReportCell[]): VariantRows[] {
 }
 
 /** The paired comparison of a variant with the baseline variant on the same data, over their common seeds. */
-function versusBaseline(row: VariantRows, rows: readonly VariantRows[], baseline: ObjectiveKind): string {
+function versusBaseline(row: VariantRows, rows: readonly VariantRows[], isBaseline: (c: ReportCell) => boolean): string {
   const run = row.cells[0].run;
-  if (run.objective.kind === baseline) return 'baseline';
-  const base = rows.find((r) => r.cells[0].run.objective.kind === baseline && dataKey(r.cells[0].run) === dataKey(run));
+  if (isBaseline(row.cells[0])) return 'baseline';
+  const base = rows.find((r) => isBaseline(r.cells[0]) && dataKey(r.cells[0].run) === dataKey(run));
   if (!base) return '—';
   const bySeed = new Map(base.cells.map((c) => [c.seed, accuracy(c)]));
   const pairs = row.cells.flatMap((c) => {
@@ -121,6 +122,7 @@ function pooledMcNemar(cells: readonly ReportCell[], base: readonly ReportCell[]
 /** The report as a Markdown table (GitHub flavour), one row per variant in grid order. */
 export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOptions): string {
   const rows = groupByVariant(cells);
+  const isBaseline = baselineMatcher(cells, opts.baseline);
   const header = [
     'variant',
     'task',
@@ -156,7 +158,7 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
       meanSd(accs, 100),
       accs.length ? pct(Math.min(...accs)) : '—',
       best === undefined ? '—' : pct(best),
-      versusBaseline(row, rows, opts.baseline),
+      versusBaseline(row, rows, isBaseline),
       rc.length ? meanSd(rc, 1) : '—',
       r.length ? meanSd(r, 1) : '—',
       cal.length ? meanSd(cal, 1) : '—',
