@@ -88,6 +88,9 @@ test('Win rates panel: bars from the report, judged prompts, both answers side b
   const words = await a.locator('.token').evaluateAll((ts) => ts.map((t) => t.textContent).join(' '));
   expect(words === verdicts[0].a.split(/\s+/).filter((w) => w).join(' '), `answer A is bon:gold's answer (${words})`);
   expect((await web.getByTestId('answer-b').locator('.token').count()) > 0 || verdicts[0].b === '', 'answer B is shown beside it');
+  // The screenshot shows the model's per-token rewards.
+  await choose(web, 'colour-by', 'model');
+  await web.locator('[data-testid="answer-a"][data-colour="model"]').waitFor();
   await vs.command('Notifications: Clear All Notifications');
   await vs.screenshot('winrates');
 }, { timeoutMs: 400_000 });
