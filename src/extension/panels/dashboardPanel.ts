@@ -16,8 +16,11 @@ import type { PanelServices } from './services.js';
 
 const POLL_MS = 1500;
 
+/** `Run: bt/seed-0` for a grid cell; `Run: ppo:bt/seed-0` for a PPO run (`winrates/seed-0/ppo-bt`). */
 export function dashboardTitle(runDir: string): string {
-  return `Run: ${basename(dirname(runDir))}/${basename(runDir)}`;
+  const [name, parent] = [basename(runDir), basename(dirname(runDir))];
+  if (/^seed-\d+$/.test(parent) && name.startsWith('ppo-')) return `Run: ppo:${name.slice(4)}/${parent}`;
+  return `Run: ${parent}/${name}`;
 }
 
 export class DashboardPanel {

@@ -50,6 +50,7 @@ test('Win rates panel: bars from the report, judged prompts, both answers side b
   expect(ppoRow.includes(`gold ${ppoMetrics.at(-1).values['objective/gold'].toFixed(3)}`), `the row shows the last iteration's gold (${ppoRow})`);
   await vs.runsRow('ppo:bt/seed-0').click();
   const dash = await panel(vs, 'chart-ppo-rewards');
+  expect((await vs.page.locator('.tabs-container .tab', { hasText: 'Run: ppo:bt/seed-0' }).count()) === 1, 'the dashboard tab names the PPO run');
   const points = await waitUntil('the PPO reward curve', async () => {
     const p = await chartPoints(dash, 'chart-ppo-rewards');
     return (p['objective/scores'] ?? []).length === 4 ? p : undefined;
