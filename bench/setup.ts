@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from '../src/core/engine/optim.js';
-import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, type ModelConfig, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
+import { DEFAULT_MODEL, DEFAULT_OBJECTIVE, DEFAULT_TRAIN, recipeDefaults, type ModelConfig, type ObjectiveKind, type RunConfig } from '../src/core/experiment/config.js';
 import { TQR } from '../src/core/model/tqr.js';
 import { headsFor } from '../src/core/objectives/table.js';
 import { collatePairs, collateSeqs } from '../src/core/data/batch.js';
@@ -18,21 +18,23 @@ import { disposePairBatch, disposeSeqBatch } from '../src/core/objectives/batchi
 /** The fixed configuration (the one measured in the offline-environment notes). */
 export const BENCH = { vocab: 512, d_model: 128, n_layer: 4, n_head: 4, context: 64, batch: 16 } as const;
 
-export type BenchObjective = 'lm' | 'ava-p';
+/** `ava-p` runs the spec's literal defaults (`recipe: paper`); `ava-p-robust` the `robust` recipe. */
+export type BenchObjective = 'lm' | 'ava-p' | 'ava-p-robust';
 
-export function benchModelConfig(): ModelConfig {
-  return { ...DEFAULT_MODEL, n_layer: BENCH.n_layer, n_head: BENCH.n_head, d_model: BENCH.d_model, context: BENCH.context, pref_attn_dim: BENCH.d_model };
+export function benchModelConfig(base: ModelConfig = DEFAULT_MODEL): ModelConfig {
+  return { ...base, n_layer: BENCH.n_layer, n_head: BENCH.n_head, d_model: BENCH.d_model, context: BENCH.context, pref_attn_dim: BENCH.d_model };
 }
 
-/** The run configuration of a bench step: the spec defaults with the bench model. */
+/** The run configuration of a bench step: the spec defaults (or the `robust` recipe) with the bench model. */
 export function benchRunConfig(objective: BenchObjective, steps: number): RunConfig {
   const kind: ObjectiveKind = objective === 'lm' ? 'sft' : 'ava-p';
+  const robust = objective === 'ava-p-robust' ? recipeDefaults('robust') : null;
   return {
     name: 'bench',
     variant: '',
     seed: 0,
-    model: benchModelConfig(),
-    objective: { ...DEFAULT_OBJECTIVE, kind },
+    model: benchModelConfig(robust?.model),
+    objective: { ...(robust?.objective ?? DEFAULT_OBJECTIVE), kind },
     train: { ...DEFAULT_TRAIN, lr: 1e-3, warmup_steps: 0, steps, lr_schedule: 'constant', batch_size: BENCH.batch, pretrain_steps: objective === 'lm' ? steps : 0 },
   } as RunConfig;
 }
