@@ -16,11 +16,12 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { stringify as yamlStringify } from 'yaml';
 import { AvaError } from '../errors.js';
 import type { ExperimentConfig, RunConfig } from '../experiment/config.js';
 import { variantNames, variantSections } from '../experiment/grid.js';
 import { demoText, encodeSeq, wordGoldOnTokens } from '../data/dataset.js';
-import type { DemoExample } from '../data/types.js';
+import type { DemoExample, EncodedSeq } from '../data/types.js';
 import { readDemos } from '../eval/readout.js';
 import { hasTokenRewards } from '../objectives/table.js';
 import type { SequenceRewards } from '../../protocol/events.js';
@@ -29,8 +30,7 @@ import { round6 } from '../tasks/random.js';
 import { loadTrainedRun, type TrainedRun } from '../eval/trained.js';
 import { generate, type GenerateOptions } from '../generate/generate.js';
 import { scoreTexts, tokenScoresOfSeqs } from '../generate/score.js';
-import type { EncodedSeq } from '../data/types.js';
-import { cellDirName } from '../run/layout.js';
+import { cellDirName, RUN_CONFIG } from '../run/layout.js';
 import { readStatus } from '../run/status.js';
 import { writeJsonAtomic, writeTextAtomic } from '../run/files.js';
 import { getTask } from '../tasks/index.js';
@@ -39,8 +39,6 @@ import { dataFilesFor } from '../train/data.js';
 import { BASE_VARIANT_NAME, needsGenerator, parseComparison, systemName, variantOf, type Comparison, type System } from './systems.js';
 import { trainPpo } from '../rl/trainPpo.js';
 import { ppoRunDir, WINRATES_DIR, WINRATES_MARKDOWN, WINRATES_REPORT } from './layout.js';
-import { stringify as yamlStringify } from 'yaml';
-import { RUN_CONFIG } from '../run/layout.js';
 import { buildReport, winratesMarkdown, type SeedVerdicts, type WinratesReport } from './report.js';
 
 export { WINRATES_DIR, WINRATES_MARKDOWN, WINRATES_REPORT } from './layout.js';
@@ -221,7 +219,12 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
     const judge = await makeJudge(exp, expFile, task, seed, model);
     const withRewards = tokenRewardVariants(exp);
     /** Per-token rewards of answers to the prompts under a variant's reward model (readout as the Token rewards panel's). */
-    const readAnswers = async (variant: string, texts: string[]): Promise<(SequenceRewards | undefined)[]> => {
+    const readCache = new Map<string, (SequenceRewards | undefined)[]>();
+    const readAnswers = async (variant: string, system: System): Promise<(SequenceRewards | undefined)[]> => {
+      const key = `${variant}\u0000${systemName(system)}`; // a system recurs across comparisons: read its answers once
+      const cached = readCache.get(key);
+      if (cached) return cached;
+      const texts = answers.get(systemName(system))!;
       const rm = await model(variant);
       const slots: (DemoExample | null)[] = texts.map((text, i) => {
         const seq = encodeSeq(prompts[i], text, rm.tokenizer, rm.run.model.context, 'prompt_left');
@@ -232,7 +235,9 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
       });
       const read = readDemos(rm.models, slots.filter((d): d is DemoExample => d !== null), rm.run, rm.tokenizer);
       let k = 0;
-      return slots.map((d) => (d === null ? undefined : read[k++].response));
+      const out = slots.map((d) => (d === null ? undefined : read[k++].response));
+      readCache.set(key, out);
+      return out;
     };
     const verdicts: VerdictRow[] = [];
     const perComparison: SeedVerdicts['comparisons'] = [];
@@ -243,7 +248,7 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
       const judged = await judge.judge(items, hooks.signal);
       const words = (prompt: string, text: string) => task?.goldOf(prompt)?.(responseWords(text)).map(round6);
       const by = attributionVariant(c, variants, withRewards);
-      const [aRewards, bRewards] = by === null ? [[], []] : [await readAnswers(by, a), await readAnswers(by, b)];
+      const [aRewards, bRewards] = by === null ? [[], []] : [await readAnswers(by, c.a), await readAnswers(by, c.b)];
       judged.forEach((j, i) => {
         const [aWords, bWords] = [words(items[i].prompt, items[i].a), words(items[i].prompt, items[i].b)];
         verdicts.push({

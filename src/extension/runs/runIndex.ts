@@ -5,12 +5,13 @@
  * killed), eval.json holds its final metrics; the PPO runs of a grid's win-rate stage are read
  * the same way from `winrates/seed-<n>/ppo-<variant>/`. No `vscode` import.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { EvalSummary, RunAlarm, RunStatus } from '../../protocol/events.js';
 import { readJsonFile } from '../../core/run/files.js';
-import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, RUN_METRICS, type GridManifest } from '../../core/run/layout.js';
+import { CHECKPOINTS_DIR, GRID_MANIFEST, LATEST_CHECKPOINT, RUN_EVAL, type GridManifest } from '../../core/run/layout.js';
 import { listPpoRuns, type PpoRunRef } from '../../core/winrates/layout.js';
+import { readMetrics } from '../panels/runFiles.js';
 import { effectiveStatus, readStatus } from '../../core/run/status.js';
 import { cellStates, hasOpenSlurmCells } from '../../core/cluster/gridState.js';
 import type { ClusterCellView } from '../../core/cluster/slurm.js';
@@ -108,28 +109,8 @@ export function readGrid(dir: string): GridEntry | null {
 /** A PPO run: its status like a cell's, its last score and gold from metrics.jsonl. */
 function readPpoRun(ref: PpoRunRef): RunEntry {
   const run = readRun(ref.dir, `ppo:${ref.rewardVariant}`, ref.seed);
-  const last = lastMetricValues(join(ref.dir, RUN_METRICS));
+  const last = readMetrics(ref.dir).at(-1)?.values; // a torn last line is skipped
   return { ...run, ppo: { rewardVariant: ref.rewardVariant, lastGold: last?.['objective/gold'], lastScore: last?.['objective/scores'] } };
-}
-
-/** The values of the last complete line of a metrics.jsonl (a torn last line is skipped). */
-function lastMetricValues(path: string): Record<string, number> | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  const lines = text.trimEnd().split('\n');
-  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 2); i--) {
-    try {
-      const values = (JSON.parse(lines[i]) as { values?: Record<string, number> }).values;
-      if (values && typeof values === 'object') return values;
-    } catch {
-      // torn line: try the one before
-    }
-  }
-  return null;
 }
 
 /** Slurm's word (kept in grid.json) over what each cell's status.json says. */
