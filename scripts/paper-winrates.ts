@@ -11,8 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WinratesReport } from '../src/core/winrates/report.js';
+import { fmtP, fmtWtl, ordering, type WTL } from './paper-common.js';
 
-type WTL = [number, number, number];
 /** spec §10, Tables 2, 3 and 4: AVA-p's system against each opponent (win, tie, lose %). */
 const PAPER: Record<string, Record<string, WTL>> = {
   harmless: { 'policy:ava-p vs policy:sft': [37.1, 28.9, 34.0], 'policy:ava-p vs policy:dpo': [13.7, 73.8, 12.5], 'bon:ava-p vs stochastic': [43.0, 17.4, 39.6], 'bon:ava-p vs bon:bt': [28.8, 42.6, 28.6], 'bon:ava-p vs bon:pt': [35.6, 31.9, 32.5], 'ppo:ava-p vs stochastic': [42.5, 23.4, 34.1], 'ppo:ava-p vs ppo:bt': [9.2, 81.7, 9.1], 'ppo:ava-p vs ppo:pt': [9.0, 83.2, 7.8] },
@@ -30,7 +30,6 @@ const OPPONENT: Record<string, string> = {
   'ppo:ava-p vs ppo:pt': 'PPO: PPO w/ Pref-Trans',
 };
 
-const fmt = (w: WTL) => w.map((x) => x.toFixed(1)).join(' / ');
 const lines = ['| task | AVA-p vs | paper win / tie / lose | lab win / tie / lose | lab p (sign test) | paper\'s ordering |', '|---|---|---|---|---|---|'];
 for (const arg of process.argv.slice(2)) {
   const [task, grid] = arg.split('=');
@@ -44,12 +43,7 @@ for (const arg of process.argv.slice(2)) {
     const c = report.comparisons.find((x) => x.text === text);
     if (!c) continue;
     const lab: WTL = [100 * c.mean.win, 100 * c.mean.tie, 100 * c.mean.lose];
-    const paperSign = Math.sign(paper[0] - paper[2]);
-    const labSign = Math.sign(lab[0] - lab[2]);
-    const significant = c.pooled.p < 0.05;
-    const verdict = labSign === paperSign ? (significant ? 'holds' : 'same direction, not significant') : significant ? 'reversed' : 'not reproduced (no significant difference)';
-    const p = c.pooled.p < 0.001 ? '< 0.001' : c.pooled.p.toFixed(3);
-    lines.push(`| ${task} | ${label} | ${fmt(paper)} | ${fmt(lab)} | ${p} | ${verdict} |`);
+    lines.push(`| ${task} | ${label} | ${fmtWtl(paper)} | ${fmtWtl(lab)} | ${fmtP(c.pooled.p)} | ${ordering(Math.sign(paper[0] - paper[2]), lab, c.pooled.p)} |`);
   }
 }
 console.log(lines.join('\n'));

@@ -163,11 +163,11 @@ describe('validateExperimentFile and throwIfErrors', () => {
       (e: unknown) => {
         assert.ok(e instanceof AvaError);
         assert.equal(e.code, 'config');
-        assert.equal(e.message, 'must be >= 1, found 0');
+        assert.equal(e.message, 'must be >= 0, found -1');
         assert.deepEqual(e.where, { file, line: 7, column: 17, key: 'train.steps' });
         assert.equal(e.details.length, 4);
-        assert.equal(e.details[0], `${file}:7:17: train.steps: must be >= 1, found 0`);
-        assert.equal(e.format(), `${file}:7:17: train.steps: must be >= 1, found 0`);
+        assert.equal(e.details[0], `${file}:7:17: train.steps: must be >= 0, found -1`);
+        assert.equal(e.format(), `${file}:7:17: train.steps: must be >= 0, found -1`);
         return true;
       },
     );

@@ -172,3 +172,41 @@ test('scancel marks a cell cancelled, --resume finishes it from its checkpoint; 
   assert.equal(kept?.state, 'TIMEOUT', 'grid.json keeps the state after Slurm forgets the job');
   if (cluster?.accounting) assert.equal(kept?.source, 'sacct');
 });
+
+test('cells that depend on other cells go to Slurm as dependent array jobs, one per stage, and build what a local run builds', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ava-slurm-afd-'));
+  const exp = join(dir, 'afd.ava.yaml');
+  writeFileSync(
+    exp,
+    `name: afd
+seeds: [0]
+engine: { backend: cpu }
+data:
+  task: harmless
+  task_options: { n_train: 48, n_eval: 16, noise: 0.1, seed: 3 }
+model: { n_layer: 1, n_head: 2, d_model: 16, context: 32, pref_attn_dim: 16 }
+objective: { kind: ava-p }
+train: { steps: 8, pretrain_steps: 8, batch_size: 8, lr: 0.003, warmup_steps: 2, log_every: 4, eval_every: 0 }
+eval: { dump_token_rewards: 2 }
+ablations:
+  init: { objective: { kind: dpo }, train: { steps: 0 } }
+  sft: { objective: { kind: sft }, model: { init_from: "cell:init" }, train: { pretrain_steps: 0 } }
+  dpo w/ afd: { objective: { kind: dpo }, data: { afd: { init: init, sft: sft, max_new_tokens: 6 } }, model: { init_from: "cell:init" }, train: { pretrain_steps: 0 } }
+`,
+  );
+  const sub = cli(['submit', exp, '--slurm', '--out', join(dir, 'slurm-grid'), '--time', '10'], dir);
+  assert.equal(sub.code, 0, sub.stderr + sub.stdout);
+  const grid = submittedGrid(sub.stdout);
+  const manifest = JSON.parse(readFileSync(join(grid, 'grid.json'), 'utf8')) as GridManifest;
+  const subs = manifest.slurm!.submissions;
+  assert.deepEqual(subs.map((s) => s.cells), [[0], [1], [2]]);
+  for (const k of [1, 2]) assert.match(readFileSync(join(grid, subs[k].script), 'utf8'), new RegExp(`^#SBATCH --dependency=afterok:${subs[k - 1].job_id}$`, 'm'));
+  const cells = await waitFor(grid, (cs) => cs.every((c) => c.state === 'finished' || c.state === 'failed'), 'dependent grid through Slurm', 240_000);
+  assert.deepEqual(cells.map((c) => c.state), ['finished', 'finished', 'finished'], JSON.stringify(cells));
+
+  const local = cli(['run', exp, '--out', join(dir, 'local-grid'), '--jobs', '1'], dir);
+  assert.equal(local.code, 0, local.stderr);
+  const pairs = (g: string) => readFileSync(join(g, 'dpo-w-afd', 'seed-0', 'afd-pairs.jsonl'), 'utf8');
+  assert.equal(pairs(grid), pairs(join(dir, 'local-grid')), 'the same AfD pairs through Slurm as locally');
+  assert.deepEqual(metrics(join(grid, 'dpo-w-afd', 'seed-0')).map((r) => r.values.loss), metrics(join(dir, 'local-grid', 'dpo-w-afd', 'seed-0')).map((r) => r.values.loss));
+});

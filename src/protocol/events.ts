@@ -158,7 +158,7 @@ export type BackendEvent = Base &
     | { type: 'alarm'; run_dir: string; alarm: RunAlarm }
     | { type: 'run_end'; run_dir: string; status: RunStatus; error?: string; summary?: EvalSummary }
     | { type: 'grid_end'; grid_dir: string; status: RunStatus }
-    /** `ava-lab submit`: the grid went to Slurm as one job array (job_id null on --dry-run). */
+    /** `ava-lab submit`: the grid went to Slurm as one job array, or one per stage of dependent cells (job_id: their ids, comma-separated; null on --dry-run). */
     | { type: 'submitted'; grid_dir: string; job_id: string | null; cells: number; script: string }
     | { type: 'validation'; file: string; ok: boolean; diagnostics: Diagnostic[] }
     | { type: 'rewards'; run_dir: string; data: string; result: LineRewards }

@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import { DEFAULT_DATA, DEFAULT_WINRATES, type BackendChoice } from '../../core/experiment/config.js';
 import { initBackend } from '../../core/engine/backend.js';
-import { configuredBackend, loadTrainedRun, type TrainedRun } from '../../core/eval/trained.js';
+import { configuredBackend, runConfigOf } from '../../core/eval/trained.js';
 import { demoText } from '../../core/data/dataset.js';
-import { generate } from '../../core/generate/generate.js';
-import { AFD_MODES, afdPolicies, afdRows, DEFAULT_AFD_MODE, type AfdMode } from '../../core/generate/afd.js';
+import { AFD_MODES, afdPolicies, DEFAULT_AFD_MODE, type AfdMode } from '../../core/generate/afd.js';
+import { afdGoldAgreement, describeAfdMode, sampleAfdRows } from '../../core/generate/afdSample.js';
 import { goldReward } from '../../core/eval/judges.js';
 import { getTask } from '../../core/tasks/index.js';
 import { writeTextAtomic } from '../../core/run/files.js';
@@ -58,42 +58,17 @@ export async function afdCommand(argv: string[], rep: Reporter, signal: AbortSig
   const seed = Number(values.seed ?? 0);
   const temperature = Number(values.temperature ?? DEFAULT_WINRATES.temperature);
   const maxNewTokens = Number(values['max-new-tokens'] ?? DEFAULT_WINRATES.max_new_tokens);
-  const samples: Partial<Record<'init' | 'sft', string[]>> = {};
-  let taskName: string | null = values.task ?? null;
-  for (const policy of needed) {
-    const trained: TrainedRun = await loadTrainedRun(values[policy]!);
-    try {
-      taskName ??= trained.run.data.task;
-      const tok = trained.tokenizer;
-      const gens = generate(trained.models.policy, tok, demos.map((d) => tok.encode(d.prompt)), 1, {
-        temperature,
-        topK: 0,
-        topP: 1,
-        maxNewTokens,
-        seed,
-        policy: 'lm',
-        beta: trained.run.objective.beta,
-        batchSize: 64,
-        useCache: true,
-        signal,
-      });
-      samples[policy] = gens.map((g) => tok.decode(g.ids).trim());
-      rep.log('info', `sampled ${gens.length} answers from π_${policy} (${values[policy]})`);
-    } finally {
-      trained.dispose();
-    }
-  }
+  const runs = Object.fromEntries(needed.map((p) => [p, values[p]!]));
+  const taskName = values.task ?? runConfigOf(firstRun)?.data.task ?? null;
   const task = taskName ? getTask(taskName) : null;
   const gold = task && demos.every((d) => task.goldOf(d.prompt)) ? (p: string, r: string) => goldReward(task, p, r) : undefined;
-  const rows = afdRows(demos, samples, mode, gold);
+  const rows = await sampleAfdRows(demos, { mode, runs, temperature, maxNewTokens, seed, signal, log: (m) => rep.log('info', m) }, gold);
   writeTextAtomic(values.out, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  rep.print(`Written: ${values.out} (${rows.length} AfD pairs, mode ${mode}: chosen = ${AFD_MODES[mode].chosen}, rejected = ${AFD_MODES[mode].rejected})`);
-  if (gold) {
-    const agree = rows.filter((r) => r.afd.gold!.chosen > r.afd.gold!.rejected).length;
-    const ties = rows.filter((r) => r.afd.gold!.chosen === r.afd.gold!.rejected).length;
-    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  rep.print(`Written: ${values.out} (${rows.length} AfD pairs, ${describeAfdMode(mode)})`);
+  const agreement = afdGoldAgreement(rows);
+  if (agreement) {
     rep.print(
-      `Gold (${task!.name}): the chosen side is better in ${((100 * agree) / rows.length).toFixed(1)} % of the pairs, tied in ${((100 * ties) / rows.length).toFixed(1)} %; mean gold chosen ${mean(rows.map((r) => r.afd.gold!.chosen)).toFixed(3)}, rejected ${mean(rows.map((r) => r.afd.gold!.rejected)).toFixed(3)}`,
+      `Gold (${task!.name}): the chosen side is better in ${(100 * agreement.chosen_better).toFixed(1)} % of the pairs, tied in ${(100 * agreement.tied).toFixed(1)} %; mean gold chosen ${agreement.mean_chosen.toFixed(3)}, rejected ${agreement.mean_rejected.toFixed(3)}`,
     );
   }
   return EXIT.ok;

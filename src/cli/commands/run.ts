@@ -13,12 +13,13 @@ import { decodeEvent, type EvalSummary, type RunStatus } from '../../protocol/ev
 import { AvaError, EXIT } from '../../core/errors.js';
 import type { BackendChoice, RunConfig } from '../../core/experiment/config.js';
 import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
-import { expandGrid } from '../../core/experiment/grid.js';
+import { cellDependencies, expandGrid } from '../../core/experiment/grid.js';
 import { initBackend } from '../../core/engine/backend.js';
 import { trainRun } from '../../core/train/trainer.js';
 import { GRID_MANIFEST, RUN_EVAL, RUN_STDERR, cellDirName, type GridManifest } from '../../core/run/layout.js';
 import { readJsonFile, writeJsonAtomic } from '../../core/run/files.js';
 import { readStatus, writeStatus } from '../../core/run/status.js';
+import { schedule } from '../../core/run/schedule.js';
 import type { Reporter } from '../reporter.js';
 import { resultsTable } from '../table.js';
 import { readReportCell, writeGridReport } from './report.js';
@@ -71,7 +72,7 @@ async function runCellHere(cell: Cell, gridDir: string, resume: boolean, rep: Re
   }
   mkdirSync(cell.dir, { recursive: true });
   try {
-    const result = await trainRun({ run: cell.run, runDir: cell.dir, dataRoot: join(gridDir, 'data'), engine, resume, hooks: { emit: (e) => rep.emit(e), log: (l, m) => rep.log(l, m), signal } });
+    const result = await trainRun({ run: cell.run, runDir: cell.dir, dataRoot: join(gridDir, 'data'), gridDir, engine, resume, hooks: { emit: (e) => rep.emit(e), log: (l, m) => rep.log(l, m), signal } });
     rep.emit({ type: 'run_end', run_dir: cell.dir, status: result.status, ...(result.summary ? { summary: result.summary } : {}) });
     return result.status;
   } catch (e) {
@@ -126,13 +127,6 @@ function runCellInChild(cell: Cell, expFile: string, gridDir: string, resume: bo
   });
 }
 
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-  }));
-}
-
 export async function runCommand(argv: string[], rep: Reporter, signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -184,20 +178,37 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   if (!resume) writeNewGrid(gridDir, exp.name, expFile, all.map((c) => c.run));
   rep.emit({ type: 'grid_start', experiment: exp.name, grid_dir: gridDir, cells: cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, run_dir: c.dir })) });
 
-  const jobs = parseJobs(values.jobs, cells.length, backend ?? exp.engine.backend, Math.max(...cells.map((c) => c.run.train.workers)));
-  const statuses = new Map<Cell, RunStatus>();
-  if (jobs === 1) {
-    for (const cell of cells) {
-      if (signal.aborted) break;
-      statuses.set(cell, await runCellHere(cell, gridDir, resume, rep, signal));
-    }
-  } else {
-    rep.log('info', `training ${cells.length} cells, ${jobs} at a time (one process each)`);
-    await pool(cells, jobs, async (cell) => {
-      if (signal.aborted) return;
-      statuses.set(cell, await runCellInChild(cell, expFile, gridDir, resume, backend, rep, signal));
-    });
+  // Dependencies (same seed) of each cell; those outside the selection must have finished already.
+  const depsOf = (cell: Cell): Cell[] =>
+    cellDependencies(cell.run).flatMap((d) => all.filter((c) => c.run.variant === d.variant && c.run.seed === cell.run.seed));
+  const before = new Map<Cell, RunStatus>();
+  const missing: string[] = [];
+  for (const dep of new Set(cells.flatMap(depsOf))) {
+    if (cells.includes(dep)) continue;
+    const st = readStatus(dep.dir)?.status;
+    if (st === 'finished') before.set(dep, st);
+    else missing.push(`${dep.run.variant || "''"}/seed-${dep.run.seed} (${st ?? 'not started'})`);
   }
+  if (missing.length) {
+    const variants = [...new Set(cells.flatMap((c) => depsOf(c).filter((d) => !cells.includes(d) && !before.has(d)).map((d) => JSON.stringify(d.run.variant))))];
+    throw new AvaError('usage', `the selected cells need ${missing.length === 1 ? 'this cell' : 'these cells'} finished first: ${missing.join(', ')}; add ${variants.map((v) => `--only ${v}`).join(' ')}, or run ${missing.length === 1 ? 'it' : 'them'} first`);
+  }
+
+  const jobs = parseJobs(values.jobs, cells.length, backend ?? exp.engine.backend, Math.max(...cells.map((c) => c.run.train.workers)));
+  if (jobs > 1) rep.log('info', `training ${cells.length} cells, ${jobs} at a time (one process each)`);
+  const blocked = (cell: Cell, dep: Cell, status: RunStatus) => {
+    const error = `not started: it needs the cell ${dep.run.variant || "''"}/seed-${dep.run.seed}, which ${status === 'stopped' ? 'stopped' : 'failed'}`;
+    rep.log('error', `${cell.dir}: ${error}`);
+    rep.emit({ type: 'run_end', run_dir: cell.dir, status: 'failed', error });
+  };
+  const statuses = await schedule(cells, {
+    depsOf,
+    done: before,
+    limit: jobs,
+    run: (cell) => (jobs === 1 ? runCellHere(cell, gridDir, resume, rep, signal) : runCellInChild(cell, expFile, gridDir, resume, backend, rep, signal)),
+    blocked,
+    signal,
+  });
 
   const all_ = [...statuses.values()];
   const gridStatus: RunStatus = all_.includes('failed') ? 'failed' : signal.aborted || all_.includes('stopped') || all_.length < cells.length ? 'stopped' : 'finished';

@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import type { ClusterConfig } from '../../core/experiment/config.js';
 import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
-import { expandGrid } from '../../core/experiment/grid.js';
-import { SLURM_DIR, sbatchScript, shellQuote, type SlurmSubmission } from '../../core/cluster/slurm.js';
+import { cellDependencies, expandGrid } from '../../core/experiment/grid.js';
+import { SLURM_DIR, currentJobOf, sbatchScript, shellQuote, type SlurmSubmission } from '../../core/cluster/slurm.js';
 import { sbatch } from '../../core/cluster/slurmTools.js';
 import { gridState, readManifest } from '../../core/cluster/gridState.js';
 import { readJsonFile, writeJsonAtomic, writeTextAtomic } from '../../core/run/files.js';
@@ -105,6 +105,8 @@ export async function submitCommand(argv: string[], rep: Reporter): Promise<numb
   const seeds = values.seed?.map(Number);
   const wanted = (variant: string, seed: number) => (!values.only || values.only.includes(variant)) && (!seeds || seeds.includes(seed));
   let indexes = runs.map((_, i) => i).filter((i) => wanted(runs[i].variant, runs[i].seed));
+  let busyCells: number[] = [];
+  let doneCells: number[] = [];
   if (resume) {
     const manifest = readManifest(gridDir);
     if (manifest.cells.length !== runs.length || manifest.cells.some((c, i) => c.variant !== runs[i].variant || c.seed !== runs[i].seed)) {
@@ -112,31 +114,59 @@ export async function submitCommand(argv: string[], rep: Reporter): Promise<numb
     }
     const state = await gridState(gridDir);
     if (state.warning) throw new AvaError('usage', `cannot tell which cells still run: ${state.warning}`);
-    const busy = state.cells.filter((c) => c.state === 'queued' || c.state === 'running').map((c) => c.index);
-    const done = state.cells.filter((c) => c.state === 'finished').map((c) => c.index);
-    if (busy.length) rep.log('info', `${busy.length} cell(s) still queued or running in Slurm: not submitted again`);
-    indexes = indexes.filter((i) => !busy.includes(i) && !done.includes(i));
+    busyCells = state.cells.filter((c) => c.state === 'queued' || c.state === 'running').map((c) => c.index);
+    doneCells = state.cells.filter((c) => c.state === 'finished').map((c) => c.index);
+    if (busyCells.length) rep.log('info', `${busyCells.length} cell(s) still queued or running in Slurm: not submitted again`);
+    indexes = indexes.filter((i) => !busyCells.includes(i) && !doneCells.includes(i));
   }
   if (indexes.length === 0) {
     rep.print(resume ? `Nothing to submit: every selected cell of ${gridDir} finished or is still in Slurm.` : `No grid cell matches --only ${values.only?.join(',') ?? '*'} --seed ${values.seed?.join(',') ?? '*'}.`);
     return resume ? EXIT.ok : EXIT.usage;
   }
 
-  const script = sbatchScript({
-    experimentName: exp.name,
-    experimentFile: expFile,
-    gridDir,
-    workdir: process.cwd(),
-    cells: runs.map((r) => ({ variant: r.variant, seed: r.seed })),
-    submit: indexes,
-    options,
-    command: nodeCommand(options),
-    ...(backend ? { backend } : {}),
-    version: AVA_LAB_VERSION,
-  });
+  // Cells that depend on other cells go in later stages, each an array job that starts once the
+  // stage before it (and any dependency still queued or running from an earlier submit) completed.
+  const depsOf = (i: number) => cellDependencies(runs[i]).flatMap((d) => runs.flatMap((r, k) => (r.variant === d.variant && r.seed === runs[i].seed ? [k] : [])));
+  const manifestBefore = resume ? readManifest(gridDir) : null;
+  const stages: number[][] = [];
+  const stageOf = new Map<number, number>();
+  const outside = new Map<number, string>();
+  const place = (i: number): number => {
+    const known = stageOf.get(i);
+    if (known !== undefined) return known;
+    let stage = 0;
+    for (const d of depsOf(i)) {
+      if (indexes.includes(d)) stage = Math.max(stage, place(d) + 1);
+      else if (busyCells.includes(d)) outside.set(i, currentJobOf(manifestBefore?.slurm ?? { submissions: [] }, d) ?? '');
+      else if (!doneCells.includes(d)) throw new AvaError('usage', `${runs[i].variant || "''"}/seed-${runs[i].seed} needs the cell ${runs[d].variant || "''"}/seed-${runs[d].seed}, which is neither finished nor selected: add --only ${JSON.stringify(runs[d].variant)}`);
+    }
+    stageOf.set(i, stage);
+    (stages[stage] ??= []).push(i);
+    return stage;
+  };
+  for (const i of indexes) place(i);
+
+  const scriptFor = (submit: number[], after: string[]) =>
+    sbatchScript({
+      experimentName: exp.name,
+      experimentFile: expFile,
+      gridDir,
+      workdir: process.cwd(),
+      cells: runs.map((r) => ({ variant: r.variant, seed: r.seed })),
+      submit,
+      options,
+      command: nodeCommand(options),
+      ...(backend ? { backend } : {}),
+      ...(after.length ? { after } : {}),
+      version: AVA_LAB_VERSION,
+    });
+  const waitsOutside = (cells: number[]) => [...new Set(cells.flatMap((c) => (outside.get(c) ? [outside.get(c)!] : [])))];
   if (values['dry-run']) {
-    rep.print(script);
-    rep.print(`# dry run: nothing written or submitted (${indexes.length} cells would go to ${gridDir})`);
+    stages.forEach((cells, k) => {
+      if (stages.length > 1) rep.print(`# stage ${k + 1} of ${stages.length}${k > 0 ? `: starts after stage ${k}` : ''}`);
+      rep.print(scriptFor(cells, [...(k > 0 ? [`<job of stage ${k}>`] : []), ...waitsOutside(cells)]));
+    });
+    rep.print(`# dry run: nothing written or submitted (${indexes.length} cells would go to ${gridDir}${stages.length > 1 ? ` in ${stages.length} dependent array jobs` : ''})`);
     rep.emit({ type: 'submitted', grid_dir: gridDir, job_id: null, cells: indexes.length, script: '' });
     return EXIT.ok;
   }
@@ -144,27 +174,38 @@ export async function submitCommand(argv: string[], rep: Reporter): Promise<numb
   if (!resume) writeNewGrid(gridDir, exp.name, expFile, runs, { slurm: { submissions: [] } });
   const slurmDir = join(gridDir, SLURM_DIR);
   mkdirSync(slurmDir, { recursive: true });
-  const n = readdirSync(slurmDir).filter((f) => f.endsWith('.sbatch')).length + 1;
-  const scriptName = `${SLURM_DIR}/submit-${n}.sbatch`;
-  writeTextAtomic(join(gridDir, scriptName), script);
-  let jobId: string;
-  try {
-    jobId = await sbatch(join(gridDir, scriptName));
-  } catch (e) {
-    // Nothing was queued: a new grid folder would only list cells that never run.
-    if (!resume) rmSync(gridDir, { recursive: true, force: true });
-    else rmSync(join(gridDir, scriptName), { force: true });
-    throw e;
+  const submitted: SlurmSubmission[] = [];
+  for (const [k, cells] of stages.entries()) {
+    const n = readdirSync(slurmDir).filter((f) => f.endsWith('.sbatch')).length + 1;
+    const scriptName = `${SLURM_DIR}/submit-${n}.sbatch`;
+    writeTextAtomic(join(gridDir, scriptName), scriptFor(cells, [...(k > 0 ? [submitted[k - 1].job_id] : []), ...waitsOutside(cells)]));
+    let jobId: string;
+    try {
+      jobId = await sbatch(join(gridDir, scriptName));
+    } catch (e) {
+      rmSync(join(gridDir, scriptName), { force: true });
+      // Nothing was queued: a new grid folder would only list cells that never run.
+      if (submitted.length === 0 && !resume) rmSync(gridDir, { recursive: true, force: true });
+      else if (submitted.length) {
+        recordSubmissions(gridDir, submitted);
+        rep.print(`Submitted ${submitted.map((s) => s.job_id).join(', ')} before sbatch failed; the remaining cells: ava-lab submit ${positionals[0]} --resume ${gridDir}`);
+      }
+      throw e;
+    }
+    submitted.push({ job_id: jobId, cells, script: scriptName, submitted: new Date().toISOString(), options });
+    rep.print(`Submitted Slurm job ${jobId}: ${cells.length} cell${cells.length === 1 ? '' : 's'} (array ${jobId}_[${cells.join(',')}]${k > 0 ? `, after job ${submitted[k - 1].job_id}` : ''}), script ${join(gridDir, scriptName)}`);
   }
+  recordSubmissions(gridDir, submitted);
 
-  const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST))!;
-  const submission: SlurmSubmission = { job_id: jobId, cells: indexes, script: scriptName, submitted: new Date().toISOString(), options };
-  manifest.slurm = { submissions: [...(manifest.slurm?.submissions ?? []), submission], tasks: manifest.slurm?.tasks ?? {} };
-  writeJsonAtomic(join(gridDir, GRID_MANIFEST), manifest);
-
-  rep.print(`Submitted Slurm job ${jobId}: ${indexes.length} cell${indexes.length === 1 ? '' : 's'} (array ${jobId}_[${submission.cells.join(',')}]), script ${join(gridDir, scriptName)}`);
   rep.print(`Runs: ${gridDir}`);
   rep.print(`Follow: ava-lab status ${gridDir}    Stop: ava-lab cancel ${gridDir}    Continue unfinished cells: ava-lab submit ${positionals[0]} --resume ${gridDir}`);
-  rep.emit({ type: 'submitted', grid_dir: gridDir, job_id: jobId, cells: indexes.length, script: join(gridDir, scriptName) });
+  const last = submitted[submitted.length - 1];
+  rep.emit({ type: 'submitted', grid_dir: gridDir, job_id: submitted.map((s) => s.job_id).join(','), cells: indexes.length, script: join(gridDir, last.script) });
   return EXIT.ok;
+}
+
+function recordSubmissions(gridDir: string, submitted: readonly SlurmSubmission[]): void {
+  const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST))!;
+  manifest.slurm = { submissions: [...(manifest.slurm?.submissions ?? []), ...submitted], tasks: manifest.slurm?.tasks ?? {} };
+  writeJsonAtomic(join(gridDir, GRID_MANIFEST), manifest);
 }

@@ -106,6 +106,12 @@ export interface ScriptInput {
   command: string;
   /** `--backend` for every cell, when the submit command named one. */
   backend?: string;
+  /**
+   * Jobs that must complete successfully first (`afterok`): the earlier stage of a grid whose
+   * cells depend on other cells (`cell:<variant>`, `data.afd`), or array tasks (`<job>_<task>`)
+   * still queued or running. A dependency that can no longer be met cancels this job.
+   */
+  after?: readonly string[];
   version: string;
 }
 
@@ -126,6 +132,7 @@ function sbatchDirectives(input: ScriptInput): string[] {
   if (o.time) lines.push(`--time=${shellQuote(o.time)}`);
   if (o.mem) lines.push(`--mem=${shellQuote(o.mem)}`);
   if (o.gres) lines.push(`--gres=${shellQuote(o.gres)}`);
+  if (input.after?.length) lines.push(`--dependency=afterok:${input.after.join(':')}`, '--kill-on-invalid-dep=yes');
   // Slurm sends SIGTERM at the time limit and SIGKILL `KillWait` seconds later; ava-lab writes a
   // checkpoint on SIGTERM, so a timed-out cell resumes from where it stopped.
   for (const extra of o.sbatch) lines.push(extra.replace(/^#SBATCH\s+/, ''));

@@ -26,12 +26,17 @@ export interface TrainedRun {
 }
 
 /** The engine a trained run was configured with (from its config.yaml), to score it the same way. */
-export function configuredBackend(runDir: string): BackendChoice {
+/** A run folder's resolved config, or null when it has none that parses. */
+export function runConfigOf(runDir: string): RunConfig | null {
   try {
-    return parseRunConfigYaml(readFileSync(join(runDir, RUN_CONFIG), 'utf8'), join(runDir, RUN_CONFIG)).engine.backend;
+    return parseRunConfigYaml(readFileSync(join(runDir, RUN_CONFIG), 'utf8'), join(runDir, RUN_CONFIG));
   } catch {
-    return 'auto';
+    return null;
   }
+}
+
+export function configuredBackend(runDir: string): BackendChoice {
+  return runConfigOf(runDir)?.engine.backend ?? 'auto';
 }
 
 export async function loadTrainedRun(runDir: string): Promise<TrainedRun> {

@@ -3,8 +3,9 @@
  *
  * Every ambiguity of the paper (spec §8) that concerns training is a key here, with the
  * spec's default (rows 23, 28 and 29, generation, best-of-N and judging, are keys of the
- * experiment's `winrates` section; rows 24-27 and 32, BART, PPO rewards, AfD and RewardBench
- * ensembling, concern what AVA Lab does not run yet, so they have no key). A new key also needs
+ * experiment's `winrates` section, rows 25-26 of `winrates.ppo`, row 27 is `data.afd.pair_mode`;
+ * rows 24 and 32, BART and RewardBench ensembling, concern what AVA Lab does not run, so they
+ * have no key). A new key also needs
  * a line in `schemaDocs.ts` (tsc enforces it); then run `scripts/write-experiment-schema.ts` to
  * update `schemas/experiment.schema.json`, which `test/experiment-schema.test.ts` compares with
  * the builder and with these defaults.
@@ -103,6 +104,22 @@ export interface ObjectiveConfig {
   dpo_beta: number;
 }
 
+/**
+ * AfD (spec §6.5): the training pairs are built from the demonstrations (the task's or
+ * `data.train`'s; the chosen halves of a preference file) by sampling from policies trained by
+ * other cells of the same grid and seed. On as soon as `init` or `sft` names a variant.
+ */
+export type AfdConfig = {
+  /** spec §8 #27: which side of a pair comes from where. */
+  pair_mode: 'init_sft' | 'init_demo' | 'sft_demo';
+  /** The variant whose cell (same seed) is π_init; null when the mode does not sample from it. */
+  init: string | null;
+  /** The variant whose cell (same seed) is π_SFT. */
+  sft: string | null;
+  temperature: number;
+  max_new_tokens: number;
+};
+
 /** Where the text comes from: a built-in task (generated from a seed) or JSONL files. */
 export interface DataConfig {
   /** Built-in task name (`harmless`, `helpful`, `summary`, `moby`), or null for files. */
@@ -128,6 +145,7 @@ export interface DataConfig {
   truncation: 'prompt_left' | 'skip' | 'fail';
   /** For AVA-d/SFT on a preference file: train on the chosen halves (spec §7). */
   demonstrations_from: 'chosen';
+  afd: AfdConfig;
 }
 
 export interface TokenizerConfig {
@@ -434,6 +452,7 @@ export const DEFAULT_DATA: DataConfig = {
   on_bad_line: 'fail',
   truncation: 'prompt_left',
   demonstrations_from: 'chosen',
+  afd: { pair_mode: 'init_sft', init: null, sft: null, temperature: 1.0, max_new_tokens: 16 },
 };
 
 export const DEFAULT_TOKENIZER: TokenizerConfig = { kind: 'word', remap_to_data: true, lowercase: true };

@@ -3,7 +3,7 @@
  * `config.yaml` each run directory keeps (written and read back here).
  */
 import { LineCounter, parseDocument, stringify } from 'yaml';
-import { DEFAULTS, type ExperimentConfig, type Recipe, type RunConfig } from './config.js';
+import { DEFAULTS, type AfdConfig, type ExperimentConfig, type Recipe, type RunConfig } from './config.js';
 import { configError } from './diagnostics.js';
 import { SourceMap } from './locate.js';
 import { deepMerge } from './merge.js';
@@ -44,6 +44,82 @@ export function expandGrid(exp: ExperimentConfig): RunConfig[] {
     const recipe = variantRecipe(exp, variant);
     return exp.seeds.map((seed) => ({ name: exp.name, variant, seed, recipe, ...structuredClone(sections) }));
   });
+}
+
+/** `cell:<variant>` in `model.init_from`: the final weights of that variant's cell of the same seed. */
+export const CELL_REF = 'cell:';
+
+export function isCellRef(value: string): boolean {
+  return value.startsWith(CELL_REF);
+}
+
+/** AfD is on when a source policy is named (spec §6.5). */
+export function afdOn(afd: AfdConfig): boolean {
+  return afd.init !== null || afd.sft !== null;
+}
+
+/** A variant another cell of the same seed needs finished first, with the key that names it. */
+export interface CellDependency {
+  variant: string;
+  key: string[];
+}
+
+/** What a cell waits for: `model.init_from: cell:<v>` and the AfD source policies. */
+export function cellDependencies(s: Pick<Sections, 'model' | 'data'>): CellDependency[] {
+  const out: CellDependency[] = [];
+  if (s.model.init_from !== null && isCellRef(s.model.init_from)) out.push({ variant: s.model.init_from.slice(CELL_REF.length), key: ['model', 'init_from'] });
+  for (const source of ['init', 'sft'] as const) {
+    const v = s.data.afd[source];
+    if (v !== null) out.push({ variant: v, key: ['data', 'afd', source] });
+  }
+  return out;
+}
+
+/**
+ * The variants in an order where each comes after those it depends on (file order otherwise),
+ * or the first dependency cycle found.
+ */
+export function dependencyOrder(exp: ExperimentConfig): { order: string[] } | { cycle: string[] } {
+  const names = variantNames(exp);
+  const deps = new Map(names.map((v) => [v, [...new Set(cellDependencies(variantSections(exp, v)).map((d) => d.variant))].filter((d) => names.includes(d))]));
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (v: string, path: string[]): string[] | null => {
+    if (state.get(v) === 'done') return null;
+    if (state.get(v) === 'visiting') return [...path.slice(path.indexOf(v)), v];
+    state.set(v, 'visiting');
+    for (const d of deps.get(v) ?? []) {
+      const cycle = visit(d, [...path, v]);
+      if (cycle) return cycle;
+    }
+    state.set(v, 'done');
+    order.push(v);
+    return null;
+  };
+  for (const v of names) {
+    const cycle = visit(v, []);
+    if (cycle) return { cycle };
+  }
+  return { order };
+}
+
+/** References to variants that do not exist, to the variant itself, and dependency cycles. */
+export function dependencyProblems(exp: ExperimentConfig): { key: string[]; message: string }[] {
+  const names = variantNames(exp);
+  const out: { key: string[]; message: string }[] = [];
+  for (const v of names) {
+    for (const d of cellDependencies(variantSections(exp, v))) {
+      const key = v === '' ? d.key : ['ablations', v, ...d.key];
+      if (d.variant === v) out.push({ key, message: `variant \`${v}\` cannot depend on its own cell` });
+      else if (!names.includes(d.variant)) out.push({ key, message: `no variant \`${d.variant}\` in ablations (variants: ${names.map((n) => `\`${n}\``).join(', ')})` });
+    }
+  }
+  const order = dependencyOrder(exp);
+  if (out.length === 0 && 'cycle' in order) {
+    const [first] = order.cycle;
+    out.push({ key: first === '' ? ['ablations'] : ['ablations', first], message: `the cells depend on each other in a cycle: ${order.cycle.map((n) => `\`${n}\``).join(' → ')}` });
+  }
+  return out;
 }
 
 /** Keys in a fixed order: cell keys, then sections in YAML order, each in the order of DEFAULTS. */

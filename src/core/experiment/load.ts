@@ -16,7 +16,7 @@ import type { Diagnostic } from '../../protocol/events.js';
 import { AvaError } from '../errors.js';
 import { DEFAULT_RECIPE, DEFAULTS, RECIPES, recipeDefaults, type ExperimentConfig, type Recipe } from './config.js';
 import { configError } from './diagnostics.js';
-import { variantNames, variantSections } from './grid.js';
+import { dependencyProblems, isCellRef, variantNames, variantSections } from './grid.js';
 import { SourceMap, type Segment } from './locate.js';
 import { canonicalJson, deepMerge, isPlainObject, type Plain } from './merge.js';
 import { experimentSchemaIssues } from './schemaCheck.js';
@@ -179,7 +179,7 @@ function normalise(config: ExperimentConfig, folder: string): ExperimentConfig {
   const resolveIn = (sections: object): void => {
     for (const [section, key] of PATH_KEYS) {
       const s = (sections as Record<string, unknown>)[section];
-      if (isPlainObject(s) && typeof s[key] === 'string') s[key] = resolve(folder, s[key]);
+      if (isPlainObject(s) && typeof s[key] === 'string' && !isCellRef(s[key])) s[key] = resolve(folder, s[key]);
     }
   };
   resolveIn(config);
@@ -192,7 +192,12 @@ function normalise(config: ExperimentConfig, folder: string): ExperimentConfig {
 
 function gridDiagnostics(config: ExperimentConfig, map: SourceMap): Diagnostic[] {
   const variants = variantNames(config);
-  return [...variantNameDiagnostics(variants, map), ...cellDiagnostics(config, variants, map), ...redundantVariantDiagnostics(config, map), ...winratesDiagnostics(config, variants, map)];
+  return [...variantNameDiagnostics(variants, map), ...cellDiagnostics(config, variants, map), ...redundantVariantDiagnostics(config, map), ...winratesDiagnostics(config, variants, map), ...dependencyDiagnostics(config, map)];
+}
+
+/** Cells that wait for other cells (`cell:<variant>`, AfD sources): the variants exist, no cycle. */
+function dependencyDiagnostics(config: ExperimentConfig, map: SourceMap): Diagnostic[] {
+  return dependencyProblems(config).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
 }
 
 /** The `winrates` section against the grid: systems, generator, judge (core/winrates/systems.ts). */

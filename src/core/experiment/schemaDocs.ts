@@ -169,6 +169,28 @@ const DATA: KeyDocs<DataConfig> = {
     cite: '§7',
     options: { chosen: 'the chosen responses (spec §7: AVA-d in Table 1 uses the chosen halves)' },
   },
+  afd: {
+    description: 'AfD: train a pairwise objective on pairs built from the demonstrations by sampling trained policies of this grid.',
+    cite: '§6.5',
+    keys: {
+      pair_mode: {
+        description: 'Where the chosen and the rejected side of each AfD pair come from.',
+        cite: '§8 #27',
+        details:
+          'AfD is on when `init` or `sft` names a variant. Its cells wait for those variants\' cells of the same seed ' +
+          '(locally, in `--jobs` processes and as a dependent Slurm array) and write the pairs to `afd-pairs.jsonl` in the run folder.',
+        options: {
+          init_sft: 'chosen: a sample of π_SFT, rejected: a sample of π_init (the AfD paper\'s recommendation)',
+          init_demo: 'chosen: the demonstration, rejected: a sample of π_init',
+          sft_demo: 'chosen: the demonstration, rejected: a sample of π_SFT',
+        },
+      },
+      init: { description: 'The variant whose cell of the same seed is π_init (null: none).', cite: '§6.5', minLength: 1 },
+      sft: { description: 'The variant whose cell of the same seed is π_SFT, SFT on the demonstrations (null: none).', cite: '§6.5', minLength: 1 },
+      temperature: { description: 'Sampling temperature of the AfD samples.', cite: 'lab', exclusiveMinimum: 0 },
+      max_new_tokens: { description: 'Longest AfD sample, in tokens.', cite: 'lab', integer: true, minimum: 1 },
+    },
+  },
 };
 
 const TOKENIZER: KeyDocs<TokenizerConfig> = {
@@ -201,9 +223,11 @@ const MODEL: KeyDocs<ModelConfig> = {
   },
   dropout: { description: 'Dropout probability in the backbone.', cite: 'lab', minimum: 0, exclusiveMaximum: 1 },
   init_from: {
-    description: "Load backbone and LM head from this checkpoint folder (relative to the experiment file's folder); null: from scratch.",
+    description: "Load backbone and LM head from this checkpoint folder (relative to the experiment file's folder), or `cell:<variant>`; null: from scratch.",
     cite: 'lab',
-    details: 'The paper starts from pretrained GPT-2 or BART-base (spec §0, §9).',
+    details:
+      'The paper starts from pretrained GPT-2 or BART-base (spec §0, §9). `cell:<variant>` starts from the final weights of that ' +
+      "variant's cell of the same seed (e.g. every policy of Table 5 from one π_init); the cell waits for it.",
     minLength: 1,
   },
   q_head: {
@@ -376,7 +400,13 @@ const OBJECTIVE: KeyDocs<ObjectiveConfig> = {
 };
 
 const TRAIN: KeyDocs<TrainConfig> = {
-  steps: { description: 'Optimiser steps of the objective (after pretrain_steps).', cite: 'lab', integer: true, minimum: 1 },
+  steps: {
+    description: 'Optimiser steps of the objective (after pretrain_steps).',
+    cite: 'lab',
+    details: '0: the LM warm-up alone (`pretrain_steps` ≥ 1), e.g. the π_init of AfD, a language model that never saw a label.',
+    integer: true,
+    minimum: 0,
+  },
   batch_size: {
     description: 'Sequences (or preference pairs) per step.',
     cite: '§9',

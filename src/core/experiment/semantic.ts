@@ -6,6 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import type { RunConfig } from './config.js';
 import { isPairwise } from '../objectives/table.js';
+import { afdOn, isCellRef } from './grid.js';
+import { AFD_MODES } from '../generate/afd.js';
 import { TASKS } from '../tasks/index.js';
 import type { Issue, Segment } from './locate.js';
 
@@ -56,11 +58,14 @@ function objectiveIssues({ model, objective, data }: Sections): CellIssue[] {
     );
   }
   // spec §7: AVA-d and SFT take demonstrations or chosen halves; pairwise objectives need pairs.
-  if (isPairwise(objective.kind) && data.format === 'demonstration') {
+  if (afdOn(data.afd) && !isPairwise(objective.kind)) {
+    out.push(error([['objective', 'kind'], ['data', 'afd']], `AfD pairs train a pairwise objective (ava-p, bt, pt, dpo); objective.kind is ${objective.kind}`));
+  }
+  if (isPairwise(objective.kind) && data.format === 'demonstration' && !afdOn(data.afd)) {
     out.push(
       error(
         [['objective', 'kind'], ['data', 'format']],
-        `objective ${objective.kind} needs preference data, but data.format is demonstration (ava-d and sft accept demonstrations)`,
+        `objective ${objective.kind} needs preference data, but data.format is demonstration (ava-d and sft accept demonstrations; data.afd builds pairs from them)`,
       ),
     );
   }
@@ -77,6 +82,16 @@ function dataIssues({ data }: Sections): CellIssue[] {
   if (data.task !== null && data.eval !== null) {
     out.push(warning([['data', 'eval']], 'data.eval is ignored with a built-in task, which generates its own held-out set', 'key'));
   }
+  if (afdOn(data.afd)) {
+    const mode = data.afd.pair_mode;
+    const { chosen, rejected } = AFD_MODES[mode];
+    for (const source of ['init', 'sft'] as const) {
+      const used = chosen === source || rejected === source;
+      const name = source === 'init' ? 'π_init' : 'π_SFT';
+      if (used && data.afd[source] === null) out.push(error([['data', 'afd', 'pair_mode'], ['data', 'afd']], `pair_mode ${mode} samples from ${name}: set data.afd.${source} to the variant that trains it`));
+      if (!used && data.afd[source] !== null) out.push(error([['data', 'afd', source]], `pair_mode ${mode} does not sample from ${name}: remove data.afd.${source}`));
+    }
+  }
   if (data.task !== null && data.task_options.noise_model === 'flip' && data.task_options.noise > 1) {
     out.push(error([['data', 'task_options', 'noise'], ['data', 'task_options', 'noise_model']], `a flip probability must be at most 1, found ${data.task_options.noise}`));
   }
@@ -85,7 +100,10 @@ function dataIssues({ data }: Sections): CellIssue[] {
 
 function trainIssues({ train }: Sections): CellIssue[] {
   const out: CellIssue[] = [];
-  if (train.warmup_steps > train.steps) {
+  if (train.steps === 0 && train.pretrain_steps === 0) {
+    out.push(error([['train', 'steps'], ['train', 'pretrain_steps']], 'steps and pretrain_steps are both 0: the run would train nothing'));
+  }
+  if (train.steps > 0 && train.warmup_steps > train.steps) {
     out.push(warning([['train', 'warmup_steps'], ['train', 'steps']], `warmup_steps (${train.warmup_steps}) exceeds steps (${train.steps}): the learning rate never reaches lr`));
   }
   // Metrics are written on logged steps only (counted from the run's start, the probe from the objective's).
@@ -105,7 +123,7 @@ function fileIssues({ data, model }: Sections): CellIssue[] {
   const wanted: [Segment[], string | null, 'file' | 'folder'][] = [
     [['data', 'train'], data.task === null ? data.train : null, 'file'],
     [['data', 'eval'], data.task === null ? data.eval : null, 'file'],
-    [['model', 'init_from'], model.init_from, 'folder'],
+    [['model', 'init_from'], model.init_from !== null && isCellRef(model.init_from) ? null : model.init_from, 'folder'],
   ];
   return wanted.flatMap(([path, p, kind]) => {
     if (p === null) return [];

@@ -40,6 +40,8 @@ export interface EvalPairRow {
 }
 export const RUN_TOKEN_REWARDS = 'token_rewards.jsonl';
 export const RUN_STDERR = 'stderr.log';
+/** The AfD pairs a cell with `data.afd` trained on (spec §6.5), one preference row per demonstration. */
+export const RUN_AFD_PAIRS = 'afd-pairs.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const LATEST_CHECKPOINT = 'latest.json';
 export const CHECKPOINT_WEIGHTS = 'weights.bin';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AvaError } from '../errors.js';
-import type { RunConfig } from '../experiment/config.js';
+import { DEFAULT_DATA, type RunConfig } from '../experiment/config.js';
 import { isPairwise } from '../objectives/table.js';
 import type { DemoExample, PairExample } from '../data/types.js';
 import { buildTokenizerAsync, type Tokenizer } from '../data/tokenizer.js';
@@ -82,11 +82,15 @@ async function loadSplit(path: string, run: RunConfig, tok: Tokenizer): Promise<
 /**
  * Load and encode the data of a run. `tokenizer` is given when resuming or evaluating a
  * trained model (its vocabulary is fixed); otherwise it is built from the training text.
+ * `afdPairs` (a cell with `data.afd`, see cellInputs.ts) replaces the training examples with
+ * that pair file; the tokenizer is still built from the training text, as in every other cell.
  */
-export async function prepareData(run: RunConfig, dataRoot: string, tokenizer?: Tokenizer): Promise<PreparedData> {
+export async function prepareData(run: RunConfig, dataRoot: string, tokenizer?: Tokenizer, afdPairs?: (files: DataFiles) => Promise<string>): Promise<PreparedData> {
   const files = await dataFilesFor(run, dataRoot);
   const tok = tokenizer ?? (await buildTokenizerAsync(run.tokenizer, corpusFromJsonl(files.train, run.data)));
-  const train = await loadSplit(files.train, run, tok);
+  const train = afdPairs
+    ? await loadSplit(await afdPairs(files), { ...run, data: { ...run.data, format: 'preference', fields: DEFAULT_DATA.fields, on_bad_line: 'fail' } }, tok)
+    : await loadSplit(files.train, run, tok);
   const evalSplit = files.eval ? await loadSplit(files.eval, run, tok) : { pairs: [], demos: [], badLines: 0, tooLong: 0 };
   const pairwise = isPairwise(run.objective.kind);
   if (pairwise && train.pairs.length === 0) throw new AvaError('data', `no usable preference pairs in ${files.train}`, { file: files.train });

@@ -43,7 +43,8 @@ export function slurmJobInfo(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
-export function environmentInfo(engine: EngineInfo, run: RunConfig, files: DataFiles) {
+/** `initFrom`: the checkpoint folder the weights came from (a `cell:<variant>` resolved), null when none. */
+export function environmentInfo(engine: EngineInfo, run: RunConfig, files: DataFiles, initFrom: string | null = null) {
   return {
     ava_lab: AVA_LAB_VERSION,
     engine,
@@ -55,6 +56,7 @@ export function environmentInfo(engine: EngineInfo, run: RunConfig, files: DataF
     seed: run.seed,
     git_commit: gitCommit(dirname(files.train)),
     data: files,
+    init_from: initFrom,
     argv: process.argv.slice(2),
     slurm: slurmJobInfo(),
     started: new Date().toISOString(),

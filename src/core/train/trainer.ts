@@ -6,12 +6,12 @@
  */
 import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
 import type { EvalSummary, EventBody, MetricRecord, Phase } from '../../protocol/events.js';
 import { AvaError } from '../errors.js';
 import type { RunConfig } from '../experiment/config.js';
-import { resolvedConfigYaml } from '../experiment/grid.js';
+import { afdOn, resolvedConfigYaml } from '../experiment/grid.js';
 import type { EngineInfo } from '../engine/backend.js';
 import { AdamW } from '../engine/optim.js';
 import { TQR } from '../model/tqr.js';
@@ -40,7 +40,8 @@ import { termGradNorms } from './termGrads.js';
 import { bestPossibleAccuracy, scorePairs, summarise } from '../eval/evaluate.js';
 import { readDemos, readPairs } from '../eval/readout.js';
 import { tokenAttribution } from '../eval/attribution.js';
-import { prepareData, type PreparedData } from './data.js';
+import { prepareData, type DataFiles, type PreparedData } from './data.js';
+import { ensureAfdPairs, resolveInitFrom } from './cellInputs.js';
 import { disposePairBatch, disposeSeqBatch } from '../objectives/batching.js';
 import type { LossResult } from '../objectives/common.js';
 import { headsFor, hasTokenRewards, isPairwise, objectiveDef } from '../objectives/table.js';
@@ -61,6 +62,8 @@ export interface TrainOptions {
   runDir: string;
   /** Where built-in task data is generated (shared by the cells of a grid). */
   dataRoot: string;
+  /** The grid folder, where a cell finds the cells it depends on (`cell:<variant>`, `data.afd`); default: dataRoot's parent. */
+  gridDir?: string;
   engine: EngineInfo;
   resume: boolean;
   hooks: TrainHooks;
@@ -131,6 +134,8 @@ export class Trainer {
   private models!: Models;
   private optimizer!: AdamW;
   private data!: PreparedData;
+  /** The checkpoint folder `model.init_from` named (a `cell:<variant>` resolved); recorded in env.json. */
+  private initFrom: string | null = null;
   private tokenizer!: Tokenizer;
   /** `train.workers` > 1: the worker threads that compute the other shards of each batch. */
   private parallel: DataParallel | null = null;
@@ -184,15 +189,19 @@ export class Trainer {
     const latest = this.opts.resume ? readJsonFile<LatestCheckpoint>(join(this.dir, CHECKPOINTS_DIR, LATEST_CHECKPOINT)) : null;
     const ckpt = latest ? await loadCheckpoint(join(this.dir, CHECKPOINTS_DIR, latest.path)) : null;
     this.tokenizer = ckpt ? tokenizerFromJSON(ckpt.tokenizer as Parameters<typeof tokenizerFromJSON>[0]) : (undefined as unknown as Tokenizer);
-    this.data = await prepareData(run, this.opts.dataRoot, ckpt ? this.tokenizer : undefined);
+    const gridDir = this.opts.gridDir ?? dirname(this.opts.dataRoot);
+    const afd = afdOn(run.data.afd) ? (files: DataFiles) => ensureAfdPairs(run, this.dir, gridDir, files, this.hooks.signal, (m) => this.hooks.log('info', m)) : undefined;
+    this.data = await prepareData(run, this.opts.dataRoot, ckpt ? this.tokenizer : undefined, afd);
     this.tokenizer = this.data.tokenizer;
     const { badLines, tooLong } = this.data.skipped;
     if (badLines || tooLong) this.hooks.log('warn', `${this.dir}: skipped ${badLines} malformed line(s) and ${tooLong} over-long example(s) (data.on_bad_line, data.truncation)`);
 
     const heads = headsFor(run.objective.kind, run.model);
     const policy = new TQR(run.model, this.tokenizer.vocabSize, { seed: run.seed, heads });
-    if (run.model.init_from && !ckpt) {
-      const init = await loadInitWeights(run.model.init_from, run.model, this.tokenizer);
+    const initFrom = resolveInitFrom(run, gridDir);
+    this.initFrom = initFrom;
+    if (initFrom && !ckpt) {
+      const init = await loadInitWeights(initFrom, run.model, this.tokenizer);
       policy.loadWeights(init, { strict: false });
       tf.dispose([...init.values()]);
     }
@@ -291,10 +300,12 @@ export class Trainer {
   }
 
   private runEval(step: number, keepPairs = false): EvalSummary {
-    const scores = scorePairs(this.models, this.data.evalPairs, this.run);
-    const summary = summarise(step, scores, this.data.evalPairs, this.run, this.bestPossible());
-    if (keepPairs && this.data.evalPairs.length) {
-      const rows: EvalPairRow[] = this.data.evalPairs.map((p, i) => ({ line: p.line, chosen: scores.chosen[i], rejected: scores.rejected[i], correct: scores.chosen[i] > scores.rejected[i] }));
+    // A run of the LM warm-up alone (`steps: 0`) has no trained reward: nothing to score.
+    const pairs = this.run.train.steps === 0 ? [] : this.data.evalPairs;
+    const scores = scorePairs(this.models, pairs, this.run);
+    const summary = summarise(step, scores, pairs, this.run, this.bestPossible());
+    if (keepPairs && pairs.length) {
+      const rows: EvalPairRow[] = pairs.map((p, i) => ({ line: p.line, chosen: scores.chosen[i], rejected: scores.rejected[i], correct: scores.chosen[i] > scores.rejected[i] }));
       writeTextAtomic(join(this.dir, RUN_EVAL_PAIRS), rows.map((r) => JSON.stringify(r) + '\n').join(''));
     }
     if (summary.reward_acc) this.logMetric('eval', step, { reward_acc: summary.reward_acc.value, ...(summary.gold_acc ? { gold_acc: summary.gold_acc.value } : {}) });
@@ -333,7 +344,7 @@ export class Trainer {
       const start = await this.setUp();
       this.parallel = await startDataParallel({ run, vocabSize: this.tokenizer.vocabSize, engine: this.opts.engine, models: this.models, optimizer: this.optimizer, referenceFrozen: pre === 0 || start.step > pre }, hooks.log);
       this.metrics = new JsonlAppender(join(this.dir, RUN_METRICS));
-      writeJsonAtomic(join(this.dir, RUN_ENV), environmentInfo(this.opts.engine, run, this.data.files));
+      writeJsonAtomic(join(this.dir, RUN_ENV), environmentInfo(this.opts.engine, run, this.data.files, this.initFrom));
       hooks.emit({ type: 'run_start', run_dir: this.dir, name: run.name, variant: run.variant, seed: run.seed, total_steps: this.totalSteps(), ...(start.step > 0 ? { resumed_from: start.step } : {}) });
       const sampler = start.sampler;
       step = start.step;
@@ -371,6 +382,8 @@ export class Trainer {
         // Let signals and I/O through between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // With `steps: 0` (the LM warm-up alone) the objective never starts: its reference is the warmed-up policy.
+      if (run.train.steps === 0 && pre > 0) this.freezeReference();
       await this.saveCheckpoint(step, 'train', sampler);
       const summary = this.finalEvaluation(step);
       this.setStatus({ status: 'finished', step });
