@@ -172,6 +172,17 @@ eval: { dump_token_rewards: 0 }
     assert.ok(agree > worse + 0.1, `the SFT sample is better in ${agree}, worse in ${worse} of the pairs`);
     // The AfD-trained DPO is evaluated on the task's own held-out (gold-labelled) pairs.
     assert.equal(JSON.parse(readFileSync(join(dir, 'G', 'dpo-w-afd', 'seed-0', 'eval.json'), 'utf8')).reward_acc.n, 40);
+    // A grid without Bradley-Terry reports without a paired column; naming an absent baseline is an error.
+    const report = cli(['report', 'G'], dir);
+    assert.equal(report.code, 0, report.stderr);
+    assert.doesNotMatch(report.stdout, /Δ acc vs/);
+    assert.match(report.stdout, /^\| dpo w\/ afd \| harmless \|/m);
+    assert.equal(cli(['report', 'G', '--baseline', 'bt'], dir).code, 2);
+    // Resuming the finished grid in several processes skips every cell and keeps it finished.
+    const again = cli(['run', 't.ava.yaml', '--resume', 'G', '--jobs', '2'], dir);
+    assert.equal(again.code, 0, again.stderr);
+    for (const v of ['init', 'scratch', 'sft', 'dpo-w-afd']) assert.equal(status(v).status, 'finished', v);
+    assert.equal((again.stderr.match(/already finished, skipped/g) ?? []).length, 4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

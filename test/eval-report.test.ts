@@ -70,6 +70,15 @@ test('gridReportMarkdown: one row per variant, paired with the baseline on the s
   assert.ok(!worthReporting([cells[0], cells[2]]));
 });
 
+test('gridReportMarkdown: a grid without the baseline (policies only) has no paired column', () => {
+  const cells = [cell('sft', 0, 'sft', 'robust', 0.58), cell('dpo', 0, 'dpo', 'robust', 0.72)];
+  const [head, , sft] = gridReportMarkdown(cells, { baseline: 'bt' }).trim().split('\n');
+  assert.ok(!head.includes('Δ acc'), head);
+  assert.equal(head.split(' | ').length, 13);
+  assert.equal(sft.split(' | ')[8], '—', 'the token r column follows best possible %');
+  assert.ok(gridReportMarkdown([...cells, cell('bt', 0, 'bt', 'robust', 0.8)], { baseline: 'bt' }).includes('Δ acc vs bt (paired)'));
+});
+
 test('meanTermGrads and termGradsMarkdown: per-term norms averaged over steps, then seeds', () => {
   const records: { phase: string; values: Record<string, number> }[] = [
     { phase: 'train', values: { 'grad_reward.cer': 1, 'grad_weights.cer': 4, loss: 9 } },

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import { parseRunConfigYaml } from '../../core/experiment/grid.js';
-import { gridReportMarkdown, meanTermGrads, termGradsMarkdown, type ReportCell } from '../../core/eval/report.js';
+import { gridReportMarkdown, hasBaseline, meanTermGrads, termGradsMarkdown, type ReportCell } from '../../core/eval/report.js';
 import { baselineMatcher, methodTableCsv, methodTableLatex, methodTableMarkdown, methodTaskTable } from '../../core/eval/methodTable.js';
 import { readJsonFile, readJsonlFile, writeTextAtomic } from '../../core/run/files.js';
 import { GRID_MANIFEST, RUN_CONFIG, RUN_EVAL, RUN_EVAL_PAIRS, RUN_METRICS, type EvalPairRow, type GridManifest } from '../../core/run/layout.js';
@@ -52,7 +52,10 @@ export function readGridCells(gridDir: string): ReportCell[] {
 /** The report text with a header naming the grid, written to the grid folder. */
 export function writeGridReport(gridDir: string, cells: readonly ReportCell[], baseline: string): string {
   const manifest = readJsonFile<GridManifest>(join(gridDir, GRID_MANIFEST));
-  const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test; where the runs saved per-pair results, McNemar's exact test on the pairs only one of the two ranks right (x:y = this variant : the baseline, summed over seeds).\n\n`;
+  const paired = hasBaseline(cells, baseline)
+    ? `; Δ vs ${baseline}: paired over the same seeds on the same data, mean ± std of the differences, two-sided paired t-test; where the runs saved per-pair results, McNemar's exact test on the pairs only one of the two ranks right (x:y = this variant : the baseline, summed over seeds)`
+    : '';
+  const head = `Grid \`${manifest?.experiment ?? ''}\` (${cells.length} runs): mean ± std over seeds${paired}.\n\n`;
   const grads = termGradsMarkdown(cells);
   const gradHead = '\nGradient norm each loss term alone sends to the reward head and to the weight head (mean over seeds and logged objective steps, before clipping; train.term_grads_every):\n\n';
   const table = methodTaskTable(cells, baseline);
@@ -66,14 +69,15 @@ const FORMATS = ['md', 'csv', 'latex', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function reportCommand(argv: string[], rep: Reporter): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { baseline: { type: 'string', default: 'bt' }, format: { type: 'string', default: 'md' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { baseline: { type: 'string' }, format: { type: 'string', default: 'md' }, json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new AvaError('usage', 'usage: ava-lab report <grid_dir> [--baseline OBJECTIVE|METHOD|VARIANT] [--format md|csv|latex|json]');
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new AvaError('usage', `--format must be one of ${FORMATS.join(', ')}, got '${values.format}'`);
   const gridDir = resolve(positionals[0]);
-  const baseline = values.baseline!;
+  // The default baseline, Bradley-Terry, may be absent (a grid of policies): then nothing is compared.
+  const baseline = values.baseline ?? 'bt';
   const cells = readGridCells(gridDir);
-  if (cells.length > 0 && !cells.some(baselineMatcher(cells, baseline))) {
+  if (values.baseline !== undefined && cells.length > 0 && !cells.some(baselineMatcher(cells, baseline))) {
     const names = [...new Set(cells.map((c) => c.variant || 'base'))];
     throw new AvaError('usage', `--baseline ${baseline} names no objective, method or variant of this grid (variants: ${names.join(', ')}; objectives: ${[...new Set(cells.map((c) => c.run.objective.kind))].join(', ')})`);
   }

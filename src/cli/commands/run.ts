@@ -63,13 +63,18 @@ function cellFailure(cell: Cell, error: unknown): string {
   return error instanceof AvaError ? error.format() : error instanceof Error ? error.message : String(error);
 }
 
+/** A cell a resumed grid finished before: reported as finished (with its eval.json), not trained again. */
+function skipFinished(cell: Cell, rep: Reporter): RunStatus {
+  rep.log('info', `${cell.dir}: already finished, skipped`);
+  const summary = readJsonFile<EvalSummary>(join(cell.dir, RUN_EVAL));
+  rep.emit({ type: 'run_end', run_dir: cell.dir, status: 'finished', ...(summary ? { summary } : {}) });
+  return 'finished';
+}
+
 /** Train one cell in this process. */
 async function runCellHere(cell: Cell, gridDir: string, resume: boolean, rep: Reporter, signal: AbortSignal): Promise<RunStatus> {
   const engine = await initBackend(cell.run.engine.backend, (level, msg) => rep.log(level, msg));
-  if (resume && readStatus(cell.dir)?.status === 'finished') {
-    rep.log('info', `${cell.dir}: already finished, skipped`);
-    return 'finished';
-  }
+  if (resume && readStatus(cell.dir)?.status === 'finished') return skipFinished(cell, rep);
   mkdirSync(cell.dir, { recursive: true });
   try {
     const result = await trainRun({ run: cell.run, runDir: cell.dir, dataRoot: join(gridDir, 'data'), gridDir, engine, resume, hooks: { emit: (e) => rep.emit(e), log: (l, m) => rep.log(l, m), signal } });
@@ -86,6 +91,7 @@ async function runCellHere(cell: Cell, gridDir: string, resume: boolean, rep: Re
 
 /** Train one cell in a child `ava-lab run --cell` process and relay its events. */
 function runCellInChild(cell: Cell, expFile: string, gridDir: string, resume: boolean, backend: string | undefined, rep: Reporter, signal: AbortSignal): Promise<RunStatus> {
+  if (resume && readStatus(cell.dir)?.status === 'finished') return Promise.resolve(skipFinished(cell, rep));
   return new Promise((done) => {
     const args = [...process.execArgv, process.argv[1], 'run', expFile, '--out', gridDir, '--cell', String(cell.index), '--json', ...(resume ? ['--resume', gridDir] : []), ...(backend ? ['--backend', backend] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,9 +11,9 @@ import type { DemoExample, EncodedSeq, PairExample } from '../data/types.js';
 import type { Tokenizer } from '../data/tokenizer.js';
 import { collateSeqs } from '../data/batch.js';
 import { tokenRewardReadout, type SeqView } from '../objectives/index.js';
-import { disposeSeqBatch, forwardSeq } from '../objectives/batching.js';
+import { disposeSeqBatch } from '../objectives/batching.js';
 import type { Models } from '../objectives/models.js';
-import { forwardRequestFor, hasTokenRewards, sequenceRewardFor } from '../objectives/table.js';
+import { evalView, hasTokenRewards, sequenceRewardFor } from '../objectives/table.js';
 
 interface Readout {
   mean: Float32Array;
@@ -28,7 +28,7 @@ function readBatch(models: Models, seqs: EncodedSeq[], run: RunConfig, padTo: nu
   const batch = collateSeqs(seqs, padTo);
   const T = batch.ids.shape[1];
   const r = tf.tidy(() => {
-    const view: SeqView = forwardSeq(models.policy, batch, forwardRequestFor(run.objective.kind, run.model, false));
+    const view: SeqView = evalView(models, batch, run);
     const reward = sequenceRewardFor(run.objective.kind, view, run.model, run.objective).dataSync() as Float32Array;
     if (!hasTokenRewards(run.objective.kind)) {
       const zeros = new Float32Array(seqs.length * T);

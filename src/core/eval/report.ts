@@ -166,8 +166,16 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
       alarmed ? `${alarmed} of ${row.cells.length}` : '0',
     ];
   });
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  // A grid without the baseline (e.g. policies only) has no paired column.
+  const keep = (_: string, i: number) => i !== 8 || hasBaseline(cells, opts.baseline);
+  const line = (cells: string[]) => `| ${cells.filter(keep).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
+}
+
+/** Whether any cell is the baseline the report compares with. */
+export function hasBaseline(cells: readonly ReportCell[], baseline: ReportOptions['baseline']): boolean {
+  const isBaseline = baselineMatcher(cells, baseline);
+  return cells.some(isBaseline);
 }
 
 /** Mean of each `grad_<group>.<term>` over the train records that carry it. */

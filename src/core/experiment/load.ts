@@ -200,11 +200,15 @@ function dependencyDiagnostics(config: ExperimentConfig, map: SourceMap): Diagno
   return dependencyProblems(config).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
 }
 
+/** The variants whose objective has per-token rewards (AVA), in grid order. */
+export function tokenRewardVariants(exp: ExperimentConfig): string[] {
+  return variantNames(exp).filter((v) => hasTokenRewards(variantSections(exp, v).objective.kind));
+}
+
 /** The `winrates` section against the grid: systems, generator, judge (core/winrates/systems.ts). */
 function winratesDiagnostics(config: ExperimentConfig, variants: string[], map: SourceMap): Diagnostic[] {
   const hasTask = variants.every((v) => variantSections(config, v).data.task !== null);
-  const tokenRewardVariants = new Set(variants.filter((v) => hasTokenRewards(variantSections(config, v).objective.kind)));
-  return winratesProblems(config.winrates, variants, hasTask, tokenRewardVariants).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
+  return winratesProblems(config.winrates, variants, hasTask, new Set(tokenRewardVariants(config))).map(({ key, message }) => map.diagnostic(map.nearest(key, 'value'), key, message, 'error'));
 }
 
 /** A JS object puts integer-like keys first: such names would lose their file order. */

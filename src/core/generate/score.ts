@@ -9,8 +9,7 @@ import { collateSeqs } from '../data/batch.js';
 import { encodeSeq } from '../data/dataset.js';
 import type { TrainedRun } from '../eval/trained.js';
 import { disposeSeqBatch } from '../objectives/batching.js';
-import { OBJECTIVES, sequenceRewards } from '../objectives/table.js';
-import { forwardSeq } from '../objectives/batching.js';
+import { OBJECTIVES, evalView, sequenceRewards } from '../objectives/table.js';
 import { tokenRewardReadout } from '../objectives/readout.js';
 import type { EncodedSeq, SeqBatch } from '../data/types.js';
 import { AvaError } from '../errors.js';
@@ -46,8 +45,7 @@ export function scoreTexts(trained: TrainedRun, items: readonly PromptResponse[]
 /** Σ over response tokens of the weighted mean μ̃ (spec §5 readout), [B]. */
 function summedTokenRewards(trained: TrainedRun, batch: SeqBatch): tf.Tensor1D {
   const { run } = trained;
-  const view = forwardSeq(trained.models.policy, batch, OBJECTIVES[run.objective.kind].forward(run.model, false));
-  return tf.sum(tf.mul(tokenRewardReadout(view, run.model, run.objective).mean, batch.resp), 1) as tf.Tensor1D;
+  return tf.sum(tf.mul(tokenRewardReadout(evalView(trained.models, batch, run), run.model, run.objective).mean, batch.resp), 1) as tf.Tensor1D;
 }
 
 /**
@@ -73,10 +71,7 @@ export function tokenScoresOfSeqs(trained: TrainedRun, seqs: readonly EncodedSeq
     const part = fitted.slice(i, i + batchSize);
     const batch = collateSeqs(part, undefined, tokenizer.pad);
     const T = batch.ids.shape[1];
-    const mean = tf.tidy(() => {
-      const view = forwardSeq(trained.models.policy, batch, OBJECTIVES[run.objective.kind].forward(run.model, false));
-      return tokenRewardReadout(view, run.model, run.objective).mean.dataSync();
-    });
+    const mean = tf.tidy(() => tokenRewardReadout(evalView(trained.models, batch, run), run.model, run.objective).mean.dataSync());
     disposeSeqBatch(batch);
     part.forEach((s, b) => out.push(Array.from(mean.subarray(b * T + s.promptLen, b * T + s.ids.length))));
   }

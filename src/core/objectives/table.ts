@@ -180,11 +180,6 @@ export function headsFor(kind: ObjectiveKind, m: ModelConfig): HeadSet {
   return OBJECTIVES[kind].heads(m);
 }
 
-/** What the kind reads from the forward pass (everything else is skipped). */
-export function forwardRequestFor(kind: ObjectiveKind, m: ModelConfig, training: boolean): ForwardRequest {
-  return OBJECTIVES[kind].forward(m, training);
-}
-
 /** Whether the kind trains the Gaussian reward head (and so has per-token rewards, spec §5). */
 export function hasTokenRewards(kind: ObjectiveKind): boolean {
   return OBJECTIVES[kind].tokenRewards;
@@ -242,13 +237,22 @@ export function pairRewards(models: Models, pair: PairBatch, run: RunConfig): { 
 }
 
 /**
+ * The evaluation forward pass (no dropout) of single sequences, reading what the kind needs:
+ * what the sequence reward, the per-token readout (spec §5) and the hovers are computed from.
+ * Call inside tf.tidy.
+ */
+export function evalView(models: Models, batch: SeqBatch, run: RunConfig): SeqView {
+  return forwardSeq(models.policy, batch, OBJECTIVES[run.objective.kind].forward(run.model, false));
+}
+
+/**
  * R(y) [B] of single sequences, the reward Best-of-N ranks by and a reward-model judge compares
  * (spec §6.7): the objective's sequence reward, or DPO's implicit reward where it has a
  * reference. Call inside tf.tidy.
  */
 export function sequenceRewards(models: Models, batch: SeqBatch, run: RunConfig): tf.Tensor1D {
   const def = OBJECTIVES[run.objective.kind] as ObjectiveDef;
-  const reward = def.sequenceReward(forwardSeq(models.policy, batch, def.forward(run.model, false)), run.model, run.objective);
+  const reward = def.sequenceReward(evalView(models, batch, run), run.model, run.objective);
   if (!def.reference || !models.reference) return reward;
   const refLogp = policyLogp(forwardSeq(models.reference, batch, { logits: true, training: false }));
   return def.reference.implicitReward(reward, refLogp, run.objective);

@@ -19,11 +19,11 @@ import { dirname, join } from 'node:path';
 import { stringify as yamlStringify } from 'yaml';
 import { AvaError } from '../errors.js';
 import type { ExperimentConfig, RunConfig } from '../experiment/config.js';
-import { variantNames, variantSections } from '../experiment/grid.js';
+import { variantNames } from '../experiment/grid.js';
 import { demoText, encodeSeq, wordGoldOnTokens } from '../data/dataset.js';
 import type { DemoExample, EncodedSeq } from '../data/types.js';
 import { readDemos } from '../eval/readout.js';
-import { hasTokenRewards } from '../objectives/table.js';
+import { tokenRewardVariants } from '../experiment/load.js';
 import type { SequenceRewards } from '../../protocol/events.js';
 import { goldJudge, goldReward, commandJudge, responseWords, scoreJudge, type Judge, type JudgeItem } from '../eval/judges.js';
 import { round6 } from '../tasks/random.js';
@@ -285,11 +285,6 @@ async function runSeed(gridDir: string, exp: ExperimentConfig, expFile: string, 
 function firstVariantOf(cs: Comparison[], variants: readonly string[]): string {
   for (const c of cs) for (const s of [c.a, c.b]) if (s.kind === 'policy' || s.kind === 'bon' || s.kind === 'ppo') return s.variant;
   return variants[0];
-}
-
-/** The variants whose objective has per-token rewards (AVA), in grid order. */
-function tokenRewardVariants(exp: ExperimentConfig): string[] {
-  return variantNames(exp).filter((v) => hasTokenRewards(variantSections(exp, v).objective.kind));
 }
 
 /**
