@@ -13,7 +13,7 @@ import { decodeEvent, type EvalSummary, type RunStatus } from '../../protocol/ev
 import { AvaError, EXIT } from '../../core/errors.js';
 import type { BackendChoice, RunConfig } from '../../core/experiment/config.js';
 import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
-import { cellDependencies, expandGrid } from '../../core/experiment/grid.js';
+import { dependencyIndexes, expandGrid } from '../../core/experiment/grid.js';
 import { initBackend } from '../../core/engine/backend.js';
 import { trainRun } from '../../core/train/trainer.js';
 import { GRID_MANIFEST, RUN_EVAL, RUN_STDERR, cellDirName, type GridManifest } from '../../core/run/layout.js';
@@ -185,8 +185,8 @@ export async function runCommand(argv: string[], rep: Reporter, signal: AbortSig
   rep.emit({ type: 'grid_start', experiment: exp.name, grid_dir: gridDir, cells: cells.map((c) => ({ variant: c.run.variant, seed: c.run.seed, run_dir: c.dir })) });
 
   // Dependencies (same seed) of each cell; those outside the selection must have finished already.
-  const depsOf = (cell: Cell): Cell[] =>
-    cellDependencies(cell.run).flatMap((d) => all.filter((c) => c.run.variant === d.variant && c.run.seed === cell.run.seed));
+  const runs = all.map((c) => c.run);
+  const depsOf = (cell: Cell): Cell[] => dependencyIndexes(runs, cell.index).map((k) => all[k]);
   const before = new Map<Cell, RunStatus>();
   const missing: string[] = [];
   for (const dep of new Set(cells.flatMap(depsOf))) {

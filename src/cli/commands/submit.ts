@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { AvaError, EXIT } from '../../core/errors.js';
 import type { ClusterConfig } from '../../core/experiment/config.js';
 import { loadExperiment, throwIfErrors } from '../../core/experiment/load.js';
-import { cellDependencies, expandGrid } from '../../core/experiment/grid.js';
+import { dependencyIndexes, expandGrid } from '../../core/experiment/grid.js';
 import { SLURM_DIR, currentJobOf, sbatchScript, shellQuote, type SlurmSubmission } from '../../core/cluster/slurm.js';
 import { sbatch } from '../../core/cluster/slurmTools.js';
 import { gridState, readManifest } from '../../core/cluster/gridState.js';
@@ -126,7 +126,7 @@ export async function submitCommand(argv: string[], rep: Reporter): Promise<numb
 
   // Cells that depend on other cells go in later stages, each an array job that starts once the
   // stage before it (and any dependency still queued or running from an earlier submit) completed.
-  const depsOf = (i: number) => cellDependencies(runs[i]).flatMap((d) => runs.flatMap((r, k) => (r.variant === d.variant && r.seed === runs[i].seed ? [k] : [])));
+  const depsOf = (i: number) => dependencyIndexes(runs, i);
   const manifestBefore = resume ? readManifest(gridDir) : null;
   const stages: number[][] = [];
   const stageOf = new Map<number, number>();

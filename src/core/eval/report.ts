@@ -167,7 +167,8 @@ export function gridReportMarkdown(cells: readonly ReportCell[], opts: ReportOpt
     ];
   });
   // A grid without the baseline (e.g. policies only) has no paired column.
-  const keep = (_: string, i: number) => i !== 8 || hasBaseline(cells, opts.baseline);
+  const paired = cells.some(isBaseline);
+  const keep = (_: string, i: number) => i !== 8 || paired;
   const line = (cells: string[]) => `| ${cells.filter(keep).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
 }

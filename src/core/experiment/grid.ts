@@ -75,6 +75,11 @@ export function cellDependencies(s: Pick<Sections, 'model' | 'data'>): CellDepen
   return out;
 }
 
+/** The indexes in `runs` (a grid's cells) of the cells that cell `i` depends on: same seed, named variants. */
+export function dependencyIndexes(runs: readonly RunConfig[], i: number): number[] {
+  return cellDependencies(runs[i]).flatMap((d) => runs.flatMap((r, k) => (r.variant === d.variant && r.seed === runs[i].seed ? [k] : [])));
+}
+
 /**
  * The variants in an order where each comes after those it depends on (file order otherwise),
  * or the first dependency cycle found.
